@@ -1,0 +1,3 @@
+/* Copyright (c) dovecot-readreceipt authors */
+
+#include "lib.h"

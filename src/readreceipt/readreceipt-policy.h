@@ -1,0 +1,68 @@
+#ifndef READRECEIPT_POLICY_H
+#define READRECEIPT_POLICY_H
+
+/* Eligibility (SPEC §3) and decision (SPEC §4). Pure: headers and settings
+   in, verdict and reason out. */
+
+struct readreceipt_settings;
+
+/* Everything the policy needs to know about one message. Header arrays are
+   NULL-terminated lists of the raw (unfolded) values of every instance of
+   that header; NULL or empty when the header is absent. */
+struct readreceipt_message {
+	const char *const *disposition_notification_to;
+	const char *const *disposition_notification_options;
+	const char *const *return_path;
+	const char *const *to;
+	const char *const *cc;
+	const char *const *content_type;
+	const char *const *auto_submitted;
+	const char *const *precedence;
+	/* TRUE if any List-Id, List-Post, List-Owner, List-Unsubscribe,
+	   List-Subscribe, List-Help or List-Archive header is present */
+	bool has_list_header;
+
+	/* keywords */
+	bool has_mdnsent;	/* $MDNSent */
+	bool has_mdnask;	/* $MDNAsk */
+	/* mailbox matches readreceipt_exclude */
+	bool excluded_mailbox;
+};
+
+enum readreceipt_action {
+	/* the message does not ask for a receipt: nothing to do, no event */
+	READRECEIPT_ACTION_NONE = 0,
+	/* not eligible or not allowed: event "suppressed" */
+	READRECEIPT_ACTION_SUPPRESS,
+	/* send the MDN now, automatic-action/MDN-sent-automatically */
+	READRECEIPT_ACTION_SEND,
+	/* needs the user's consent: queue a pending prompt */
+	READRECEIPT_ACTION_QUEUE,
+	/* needs consent that nobody can give: event "ignored" */
+	READRECEIPT_ACTION_IGNORE,
+};
+
+struct readreceipt_verdict {
+	enum readreceipt_action action;
+	/* event reason, e.g. "already_sent", "mode_disabled", "automatic" */
+	const char *reason;
+	/* the requested addresses (normalized), when they could be parsed */
+	ARRAY_TYPE(const_string) recipients;
+	/* RFC 8098 §2.1 demands the user's consent for this one */
+	bool consent_required;
+};
+
+/* Decide what to do with a message that newly became \Seen.
+   session_can_prompt: the session's client shows its own prompt (SPEC §4
+   step 4). queue_available: a pending queue exists; when FALSE, "defer"
+   ends as READRECEIPT_ACTION_IGNORE with reason "defer_unavailable".
+   Strings and the recipients array are allocated from pool. */
+void readreceipt_policy_decide(const struct readreceipt_settings *set,
+			       const struct readreceipt_message *msg,
+			       bool session_can_prompt, bool queue_available,
+			       pool_t pool,
+			       struct readreceipt_verdict *verdict_r);
+
+const char *readreceipt_action_to_decision(enum readreceipt_action action);
+
+#endif

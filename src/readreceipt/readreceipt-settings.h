@@ -1,0 +1,98 @@
+#ifndef READRECEIPT_SETTINGS_H
+#define READRECEIPT_SETTINGS_H
+
+/* Parsing and validation of the readreceipt_* settings. Pure: values come
+   from a lookup callback, so the same code serves plugin {} + userdb in a
+   running Dovecot and plain tables in unit tests. */
+
+#define READRECEIPT_ALLOW_MAX_ENTRIES 100
+#define READRECEIPT_ALLOW_MAX_ENTRY_LEN 256
+
+#define READRECEIPT_MODE_DEFAULT "disabled"
+#define READRECEIPT_PROMPT_DEFAULT TRUE
+#define READRECEIPT_UNPROMPTED_DEFAULT "defer"
+#define READRECEIPT_PROMPT_CLIENTS_DEFAULT "Roundcube* Thunderbird*"
+#define READRECEIPT_BULK_LIMIT_DEFAULT 1
+#define READRECEIPT_EXCLUDE_DEFAULT "\\Sent \\Drafts \\Junk \\Trash"
+#define READRECEIPT_MAX_PER_HOUR_DEFAULT 100
+#define READRECEIPT_HIDE_FORBIDDEN_DEFAULT TRUE
+#define READRECEIPT_REQUEST_DEFAULT "strip"
+#define READRECEIPT_SUBMISSION_TIMEOUT_DEFAULT 5
+#define READRECEIPT_REPORTING_UA_PRODUCT "dovecot-readreceipt"
+#define READRECEIPT_INCLUDE_HEADERS_DEFAULT FALSE
+
+enum readreceipt_mode {
+	READRECEIPT_MODE_DISABLED = 0,
+	READRECEIPT_MODE_INTERNAL,
+	READRECEIPT_MODE_ANY,
+};
+
+enum readreceipt_unprompted {
+	READRECEIPT_UNPROMPTED_DEFER = 0,
+	READRECEIPT_UNPROMPTED_SEND,
+	READRECEIPT_UNPROMPTED_IGNORE,
+};
+
+enum readreceipt_request {
+	READRECEIPT_REQUEST_STRIP = 0,
+	READRECEIPT_REQUEST_REJECT,
+	READRECEIPT_REQUEST_ALLOW,
+};
+
+/* The names of every setting, in the order they are documented. */
+extern const char *const readreceipt_setting_names[];
+
+struct readreceipt_settings {
+	enum readreceipt_mode mode;
+	/* lowercase domains; an entry starting with '.' also matches every
+	   subdomain (".example.com" matches "a.example.com" and
+	   "example.com") */
+	ARRAY_TYPE(const_string) domains;
+	/* "local@domain" (domain lowercased, local part as written but
+	   unquoted) or "@domain" (lowercased) */
+	ARRAY_TYPE(const_string) allow;
+	bool prompt;
+	/* "local@domain" with lowercased domain, or NULL when it is not
+	   configured and the username is not an address */
+	const char *user_email;
+	enum readreceipt_unprompted unprompted;
+	/* case-insensitive globs on the IMAP ID name */
+	ARRAY_TYPE(const_string) prompt_clients;
+	unsigned int bulk_limit;
+	/* mailbox globs, or special-use flags starting with '\' */
+	ARRAY_TYPE(const_string) exclude;
+	unsigned int max_per_hour;
+	bool hide_forbidden;
+	enum readreceipt_request request;
+	/* host[:port]; NULL when not set (caller falls back to Dovecot's
+	   submission_host, then sendmail_path) */
+	const char *submission_host;
+	unsigned int submission_timeout_secs;
+	/* "" = omit the Reporting-UA field */
+	const char *reporting_ua;
+	bool include_headers;
+
+	/* Set when any setting is invalid: names the setting and the entry.
+	   mode is then forced to READRECEIPT_MODE_DISABLED. */
+	const char *error;
+};
+
+/* Returns the value of the named setting, or NULL when it is not set. */
+typedef const char *
+readreceipt_setting_lookup_t(const char *name, void *context);
+
+/* Parse all settings. username is used for the readreceipt_user_email
+   default, hostname for the Reporting-UA default. Always fills *set_r
+   (allocated from pool). Returns 0 if everything was valid, -1 if not: then
+   (*set_r)->error == *error_r describes the first problem, naming the
+   setting and the offending entry, and (*set_r)->mode is disabled. */
+int readreceipt_settings_parse(pool_t pool,
+			       readreceipt_setting_lookup_t *lookup,
+			       void *context, const char *username,
+			       const char *hostname,
+			       struct readreceipt_settings **set_r,
+			       const char **error_r);
+
+const char *readreceipt_mode_to_str(enum readreceipt_mode mode);
+
+#endif
