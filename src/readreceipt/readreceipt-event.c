@@ -1,3 +1,100 @@
-/* Copyright (c) dovecot-readreceipt authors */
+/* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
 
 #include "lib.h"
+#include "str.h"
+#include "strescape.h"
+#include "readreceipt-event.h"
+
+struct event_category event_category_readreceipt = {
+	.name = "readreceipt",
+};
+
+static bool readreceipt_event_value_needs_quotes(const char *value)
+{
+	const unsigned char *p;
+
+	if (*value == '\0')
+		return TRUE;
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p <= ' ' || *p == '"' || *p == '\\' || *p >= 0x7f)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+readreceipt_event_append(string_t *str, const char *key, const char *value)
+{
+	if (str_len(str) > 0)
+		str_append_c(str, ' ');
+	str_append(str, key);
+	str_append_c(str, '=');
+	if (value == NULL)
+		value = "";
+	if (!readreceipt_event_value_needs_quotes(value)) {
+		str_append(str, value);
+		return;
+	}
+	/* Quote, and escape what could fake another field or line: the
+	   values (message IDs, mailbox names) come from outside. */
+	str_append_c(str, '"');
+	for (; *value != '\0'; value++) {
+		unsigned char c = (unsigned char)*value;
+
+		if (c == '"' || c == '\\') {
+			str_append_c(str, '\\');
+			str_append_c(str, c);
+		} else if (c < ' ' || c == 0x7f) {
+			str_printfa(str, "\\x%02x", c);
+		} else {
+			str_append_c(str, c);
+		}
+	}
+	str_append_c(str, '"');
+}
+
+const char *
+readreceipt_event_format(const struct readreceipt_decision_info *info)
+{
+	string_t *str = t_str_new(256);
+
+	readreceipt_event_append(str, "decision", info->decision);
+	readreceipt_event_append(str, "reason", info->reason);
+	readreceipt_event_append(str, "trigger", info->trigger);
+	readreceipt_event_append(str, "mode", info->mode);
+	readreceipt_event_append(str, "mailbox", info->mailbox);
+	readreceipt_event_append(str, "uid", info->uid == 0 ? "" :
+				 dec2str(info->uid));
+	readreceipt_event_append(str, "message_id", info->message_id);
+	readreceipt_event_append(str, "recipient", info->recipient);
+	if (info->error != NULL)
+		readreceipt_event_append(str, "error", info->error);
+	return str_c(str);
+}
+
+void readreceipt_event_decision(struct event *parent,
+				const struct readreceipt_decision_info *info)
+{
+	struct event_passthrough *e;
+	const char *line;
+
+	e = event_create_passthrough(parent)->
+		set_name(READRECEIPT_EVENT_DECISION)->
+		add_str("decision", info->decision)->
+		add_str("reason", info->reason)->
+		add_str("trigger", info->trigger)->
+		add_str("mode", info->mode)->
+		add_str("mailbox", info->mailbox)->
+		add_str("message_id", info->message_id)->
+		add_str("recipient", info->recipient);
+	if (info->uid != 0)
+		e->add_int("uid", info->uid);
+	if (info->error != NULL)
+		e->add_str("error", info->error);
+
+	line = readreceipt_event_format(info);
+	if (strcmp(info->decision, "failed") == 0)
+		e_warning(e->event(), "%s", line);
+	else
+		e_info(e->event(), "%s", line);
+}

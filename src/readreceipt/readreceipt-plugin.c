@@ -1,3 +1,25 @@
-/* Copyright (c) dovecot-readreceipt authors */
+/* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
 
 #include "lib.h"
+#include "mail-storage-hooks.h"
+#include "readreceipt-user.h"
+#include "readreceipt-storage.h"
+#include "readreceipt-plugin.h"
+
+const char *readreceipt_plugin_version = DOVECOT_ABI_VERSION;
+
+static struct mail_storage_hooks readreceipt_mail_storage_hooks = {
+	.mail_user_created = readreceipt_user_created,
+	.mailbox_allocated = readreceipt_mailbox_allocated,
+	.mail_allocated = readreceipt_mail_allocated,
+};
+
+void readreceipt_plugin_init(struct module *module)
+{
+	mail_storage_hooks_add(module, &readreceipt_mail_storage_hooks);
+}
+
+void readreceipt_plugin_deinit(void)
+{
+	mail_storage_hooks_remove(&readreceipt_mail_storage_hooks);
+}

@@ -1,3 +1,541 @@
 /* Copyright (c) dovecot-readreceipt authors */
 
 #include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "strfuncs.h"
+#include "rfc822-parser.h"
+#include "readreceipt-settings.h"
+#include "readreceipt-address.h"
+#include "readreceipt-policy.h"
+
+/* The verdict for one message is reached in three steps:
+
+   1. Does it ask for a receipt at all? Without a
+      Disposition-Notification-To header it does not (ACTION_NONE, no
+      event).
+
+   2. Is it eligible (SPEC §3)? The request is parsed first, so that every
+      audit event can name the requested addresses; the parsing is bounded
+      and cheap next to reading the header. The reasons are then checked in
+      this order, the first match wins:
+
+      already_sent           $MDNSent
+      excluded_mailbox       readreceipt_exclude
+      report                 Content-Type multipart/report
+      auto_submitted         Auto-Submitted other than "no" (RFC 3834)
+      mailing_list           List-* header, Precedence bulk/list/junk
+      not_addressed_to_user  readreceipt_user_email not in To/Cc
+      own_message            a requested address is the user's own
+      invalid_request        not exactly one Disposition-Notification-To,
+                             a syntax error or no valid address in it, or
+                             Disposition-Notification-Options with a
+                             "required" parameter (or unparsable)
+
+      Flags and simple header checks come first. own_message needs the
+      parsed request, but comes before invalid_request: a request whose
+      addresses could all be parsed and that names the user is better
+      reported as the user's own message, even when it is invalid for
+      another reason (e.g. two Disposition-Notification-To headers).
+
+   3. The decision (SPEC §4): invalid settings, mode, allowed recipients,
+      consent, then the session's ability to prompt and
+      readreceipt_unprompted. */
+
+#define POLICY_REASON_ALREADY_SENT "already_sent"
+#define POLICY_REASON_EXCLUDED_MAILBOX "excluded_mailbox"
+#define POLICY_REASON_REPORT "report"
+#define POLICY_REASON_AUTO_SUBMITTED "auto_submitted"
+#define POLICY_REASON_MAILING_LIST "mailing_list"
+#define POLICY_REASON_NOT_ADDRESSED_TO_USER "not_addressed_to_user"
+#define POLICY_REASON_OWN_MESSAGE "own_message"
+#define POLICY_REASON_INVALID_REQUEST "invalid_request"
+#define POLICY_REASON_INVALID_SETTINGS "invalid_settings"
+#define POLICY_REASON_MODE_DISABLED "mode_disabled"
+#define POLICY_REASON_RECIPIENT_NOT_ALLOWED "recipient_not_allowed"
+#define POLICY_REASON_PROMPT "prompt"
+#define POLICY_REASON_CONSENT_REQUIRED "consent_required"
+#define POLICY_REASON_UNPROMPTED "unprompted"
+#define POLICY_REASON_UNPROMPTED_SEND "unprompted_send"
+#define POLICY_REASON_DEFER_UNAVAILABLE "defer_unavailable"
+#define POLICY_REASON_AUTOMATIC "automatic"
+
+struct policy_request {
+	/* distinct requested addresses, allocated from the verdict's pool;
+	   empty when any Disposition-Notification-To had a syntax error */
+	ARRAY_TYPE(const_string) *addrs;
+	/* TRUE when the request is well-formed: exactly one header, no
+	   syntax error, at least one address, acceptable options */
+	bool valid;
+};
+
+static unsigned int policy_header_count(const char *const *values)
+{
+	return values == NULL ? 0 : str_array_length(values);
+}
+
+static bool
+policy_addr_list_contains(const ARRAY_TYPE(const_string) *addrs,
+			  const char *addr)
+{
+	const char *other;
+
+	array_foreach_elem(addrs, other) {
+		if (readreceipt_address_equals(other, addr))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* Parse every instance of an address-list header into addrs_r (data
+   stack). Returns -1 if any instance has a syntax error, else the number of
+   addresses found. */
+static int
+policy_parse_addr_headers(const char *const *values,
+			  ARRAY_TYPE(const_string) *addrs_r)
+{
+	unsigned int i;
+	bool failed = FALSE;
+
+	t_array_init(addrs_r, 8);
+	if (values == NULL)
+		return 0;
+	for (i = 0; values[i] != NULL; i++) {
+		if (readreceipt_address_parse_list(values[i], addrs_r) < 0)
+			failed = TRUE;
+	}
+	return failed ? -1 : (int)array_count(addrs_r);
+}
+
+/* Parse a header value that starts with a single token, ignoring comments
+   (the rfc822 parser skips them together with whitespace). Returns the
+   token, or NULL if the value does not start with one. When params_ok is
+   FALSE anything but the end of the value after the token is an error;
+   otherwise ";" parameters may follow and are not looked at. */
+static const char *policy_parse_token(const char *value, bool params_ok)
+{
+	struct rfc822_parser_context parser;
+	string_t *token = t_str_new(32);
+	const char *result = NULL;
+	int ret;
+
+	rfc822_parser_init(&parser, (const unsigned char *)value,
+			   strlen(value), NULL);
+	if (rfc822_skip_lwsp(&parser) > 0 &&
+	    (ret = rfc822_parse_atom(&parser, token)) >= 0) {
+		if (ret == 0 || (params_ok && *parser.data == ';'))
+			result = str_c(token);
+	}
+	rfc822_parser_deinit(&parser);
+	return result;
+}
+
+static bool policy_is_report(const char *const *content_types)
+{
+	struct rfc822_parser_context parser;
+	string_t *type;
+	unsigned int i;
+	bool found = FALSE;
+
+	if (content_types == NULL)
+		return FALSE;
+
+	type = t_str_new(64);
+	for (i = 0; content_types[i] != NULL && !found; i++) {
+		str_truncate(type, 0);
+		rfc822_parser_init(&parser,
+				   (const unsigned char *)content_types[i],
+				   strlen(content_types[i]), NULL);
+		if (rfc822_parse_content_type(&parser, type) >= 0 &&
+		    strcasecmp(str_c(type), "multipart/report") == 0)
+			found = TRUE;
+		rfc822_parser_deinit(&parser);
+	}
+	return found;
+}
+
+static bool policy_is_auto_submitted(const char *const *values)
+{
+	const char *token;
+	unsigned int i;
+
+	if (values == NULL)
+		return FALSE;
+	for (i = 0; values[i] != NULL; i++) {
+		/* RFC 3834 §5: only "no" marks a message as not
+		   automatically submitted. Anything else, including a value
+		   that cannot be parsed, is treated as automatic: answering
+		   an automatic message risks a mail loop. */
+		token = policy_parse_token(values[i], TRUE);
+		if (token == NULL || strcasecmp(token, "no") != 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static bool policy_is_mailing_list(const struct readreceipt_message *msg)
+{
+	const char *token;
+	unsigned int i;
+
+	if (msg->has_list_header)
+		return TRUE;
+	if (msg->precedence == NULL)
+		return FALSE;
+	for (i = 0; msg->precedence[i] != NULL; i++) {
+		token = policy_parse_token(msg->precedence[i], FALSE);
+		if (token != NULL &&
+		    (strcasecmp(token, "bulk") == 0 ||
+		     strcasecmp(token, "list") == 0 ||
+		     strcasecmp(token, "junk") == 0))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static bool
+policy_is_addressed_to_user(const struct readreceipt_settings *set,
+			    const struct readreceipt_message *msg)
+{
+	ARRAY_TYPE(const_string) addrs;
+
+	if (set->user_email == NULL)
+		return FALSE;
+
+	/* Syntax errors elsewhere in To/Cc do not matter: only whether the
+	   user's address is among those that could be parsed. */
+	(void)policy_parse_addr_headers(msg->to, &addrs);
+	if (policy_addr_list_contains(&addrs, set->user_email))
+		return TRUE;
+	(void)policy_parse_addr_headers(msg->cc, &addrs);
+	return policy_addr_list_contains(&addrs, set->user_email);
+}
+
+/* Skip whitespace and comments. Returns FALSE at the end of the value or
+   on an unterminated comment. */
+static bool policy_dno_skip(struct rfc822_parser_context *parser)
+{
+	return rfc822_skip_lwsp(parser) > 0;
+}
+
+/* RFC 8098 §2.2:
+
+   Disposition-Notification-Options = "Disposition-Notification-Options"
+	":" [FWS] disposition-notification-parameter-list [FWS]
+   disposition-notification-parameter-list =
+	disposition-notification-parameter
+	*([FWS] ";" [FWS] disposition-notification-parameter)
+   disposition-notification-parameter = attribute [FWS] "=" [FWS]
+	importance [FWS] "," [FWS] value *([FWS] "," [FWS] value)
+   importance = "required" / "optional"
+
+   No parameter is known to this implementation, so a "required" one makes
+   the request invalid (§2.2: such a request may only be answered with a
+   "failed" MDN, which is never sent here); "optional" ones are ignored.
+   Returns 0 if the options may be ignored, -1 if they make the request
+   invalid, including any syntax error. */
+static int policy_parse_dno(const char *value)
+{
+	struct rfc822_parser_context parser;
+	string_t *attr, *importance, *word;
+	int ret = 0;
+
+	attr = t_str_new(32);
+	importance = t_str_new(16);
+	word = t_str_new(64);
+	rfc822_parser_init(&parser, (const unsigned char *)value,
+			   strlen(value), NULL);
+	for (;;) {
+		str_truncate(attr, 0);
+		str_truncate(importance, 0);
+		/* RFC 5322 atext includes '=', so the attribute is read
+		   as a MIME token, which ends there */
+		if (!policy_dno_skip(&parser) ||
+		    rfc822_parse_mime_token(&parser, attr) <= 0 ||
+		    *parser.data != '=') {
+			ret = -1;
+			break;
+		}
+		parser.data++;
+		if (!policy_dno_skip(&parser) ||
+		    rfc822_parse_mime_token(&parser, importance) <= 0 ||
+		    *parser.data != ',') {
+			ret = -1;
+			break;
+		}
+		if (strcasecmp(str_c(importance), "required") == 0) {
+			/* an unknown parameter that must be understood */
+			ret = -1;
+			break;
+		}
+		if (strcasecmp(str_c(importance), "optional") != 0) {
+			ret = -1;
+			break;
+		}
+		/* one or more values: value = word */
+		do {
+			str_truncate(word, 0);
+			parser.data++;
+			if (!policy_dno_skip(&parser)) {
+				ret = -1;
+				break;
+			}
+			if (*parser.data == '"')
+				ret = rfc822_parse_quoted_string(&parser, word);
+			else
+				ret = rfc822_parse_atom(&parser, word);
+		} while (ret > 0 && *parser.data == ',');
+
+		if (ret <= 0) {
+			/* 0: the end of the value after a complete
+			   parameter, -1: a syntax error */
+			break;
+		}
+		if (*parser.data != ';') {
+			ret = -1;
+			break;
+		}
+		parser.data++;
+	}
+	rfc822_parser_deinit(&parser);
+	return ret < 0 ? -1 : 0;
+}
+
+static void
+policy_parse_request(const struct readreceipt_message *msg,
+		     struct policy_request *req)
+{
+	ARRAY_TYPE(const_string) parsed;
+	pool_t pool = array_get_pool(req->addrs);
+	const char *addr;
+	unsigned int i;
+	int count;
+
+	count = policy_parse_addr_headers(msg->disposition_notification_to,
+					  &parsed);
+	if (count < 0) {
+		/* addresses before the error are not trusted either */
+		req->valid = FALSE;
+		return;
+	}
+
+	/* RFC 8098 §2.1 speaks of distinct addresses; a duplicate would
+	   only produce a second copy of the same receipt */
+	array_foreach_elem(&parsed, addr) {
+		if (!policy_addr_list_contains(req->addrs, addr)) {
+			addr = p_strdup(pool, addr);
+			array_push_back(req->addrs, &addr);
+		}
+	}
+
+	req->valid = count > 0 &&
+		policy_header_count(msg->disposition_notification_to) == 1;
+	if (msg->disposition_notification_options != NULL) {
+		for (i = 0; msg->disposition_notification_options[i] != NULL;
+		     i++) {
+			if (policy_parse_dno(
+				msg->disposition_notification_options[i]) < 0)
+				req->valid = FALSE;
+		}
+	}
+}
+
+static bool
+policy_is_own_message(const struct readreceipt_settings *set,
+		      const struct policy_request *req)
+{
+	return set->user_email != NULL &&
+		policy_addr_list_contains(req->addrs, set->user_email);
+}
+
+static const char *
+policy_check_eligibility(const struct readreceipt_settings *set,
+			 const struct readreceipt_message *msg,
+			 const struct policy_request *req)
+{
+	if (msg->has_mdnsent)
+		return POLICY_REASON_ALREADY_SENT;
+	if (msg->excluded_mailbox)
+		return POLICY_REASON_EXCLUDED_MAILBOX;
+	if (policy_is_report(msg->content_type))
+		return POLICY_REASON_REPORT;
+	if (policy_is_auto_submitted(msg->auto_submitted))
+		return POLICY_REASON_AUTO_SUBMITTED;
+	if (policy_is_mailing_list(msg))
+		return POLICY_REASON_MAILING_LIST;
+	if (!policy_is_addressed_to_user(set, msg))
+		return POLICY_REASON_NOT_ADDRESSED_TO_USER;
+	if (policy_is_own_message(set, req))
+		return POLICY_REASON_OWN_MESSAGE;
+	if (!req->valid)
+		return POLICY_REASON_INVALID_REQUEST;
+	return NULL;
+}
+
+static bool
+policy_recipients_allowed(const struct readreceipt_settings *set,
+			  const ARRAY_TYPE(const_string) *addrs)
+{
+	const char *addr, *domain;
+
+	array_foreach_elem(addrs, addr) {
+		domain = readreceipt_address_domain(addr);
+		if (!readreceipt_domain_matches(domain, &set->domains) &&
+		    !readreceipt_allow_matches(addr, &set->allow))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* RFC 8098 §2.1: an MDN is not sent without the user's confirmation when
+   the message has no Return-Path, when the Return-Path differs from the
+   requested address, or when more than one distinct address is
+   requested. */
+static bool
+policy_consent_forced(const struct readreceipt_message *msg,
+		      const ARRAY_TYPE(const_string) *addrs)
+{
+	const char *return_path, *requested;
+
+	if (array_count(addrs) != 1)
+		return TRUE;
+	/* The delivering MTA puts its Return-Path on top, so the first
+	   instance is the one that describes this delivery. */
+	if (policy_header_count(msg->return_path) == 0 ||
+	    readreceipt_address_parse_path(msg->return_path[0],
+					   &return_path) < 0 ||
+	    *return_path == '\0')
+		return TRUE;
+	requested = array_idx_elem(addrs, 0);
+	return !readreceipt_address_equals(return_path, requested);
+}
+
+static void
+policy_decide_eligible(const struct readreceipt_settings *set,
+		       const struct readreceipt_message *msg,
+		       bool session_can_prompt, bool queue_available,
+		       struct readreceipt_verdict *verdict)
+{
+	bool consent;
+
+	if (set->error != NULL) {
+		verdict->action = READRECEIPT_ACTION_SUPPRESS;
+		verdict->reason = POLICY_REASON_INVALID_SETTINGS;
+		return;
+	}
+
+	switch (set->mode) {
+	case READRECEIPT_MODE_DISABLED:
+		verdict->action = READRECEIPT_ACTION_SUPPRESS;
+		verdict->reason = POLICY_REASON_MODE_DISABLED;
+		return;
+	case READRECEIPT_MODE_INTERNAL:
+		if (!policy_recipients_allowed(set, &verdict->recipients)) {
+			verdict->action = READRECEIPT_ACTION_SUPPRESS;
+			verdict->reason = POLICY_REASON_RECIPIENT_NOT_ALLOWED;
+			return;
+		}
+		consent = set->prompt;
+		break;
+	case READRECEIPT_MODE_ANY:
+		consent = TRUE;
+		break;
+	default:
+		i_unreached();
+	}
+
+	verdict->consent_required =
+		policy_consent_forced(msg, &verdict->recipients);
+	if (verdict->consent_required || msg->has_mdnask)
+		consent = TRUE;
+
+	if (session_can_prompt) {
+		/* the client asks the user itself; never send behind its
+		   back, even when no consent would be needed */
+		verdict->action = READRECEIPT_ACTION_QUEUE;
+		verdict->reason = POLICY_REASON_PROMPT;
+		return;
+	}
+	if (!consent) {
+		verdict->action = READRECEIPT_ACTION_SEND;
+		verdict->reason = POLICY_REASON_AUTOMATIC;
+		return;
+	}
+
+	switch (set->unprompted) {
+	case READRECEIPT_UNPROMPTED_SEND:
+		if (!verdict->consent_required) {
+			verdict->action = READRECEIPT_ACTION_SEND;
+			verdict->reason = POLICY_REASON_UNPROMPTED_SEND;
+			return;
+		}
+		/* RFC 8098 §2.1 consent cannot be waived by the
+		   administrator: wait for it like "defer" */
+		/* fall through */
+	case READRECEIPT_UNPROMPTED_DEFER:
+		if (!queue_available) {
+			verdict->action = READRECEIPT_ACTION_IGNORE;
+			verdict->reason = POLICY_REASON_DEFER_UNAVAILABLE;
+			return;
+		}
+		verdict->action = READRECEIPT_ACTION_QUEUE;
+		break;
+	case READRECEIPT_UNPROMPTED_IGNORE:
+		verdict->action = READRECEIPT_ACTION_IGNORE;
+		break;
+	default:
+		i_unreached();
+	}
+	verdict->reason = verdict->consent_required ?
+		POLICY_REASON_CONSENT_REQUIRED : POLICY_REASON_UNPROMPTED;
+}
+
+void readreceipt_policy_decide(const struct readreceipt_settings *set,
+			       const struct readreceipt_message *msg,
+			       bool session_can_prompt, bool queue_available,
+			       pool_t pool,
+			       struct readreceipt_verdict *verdict_r)
+{
+	struct policy_request req;
+
+	/* No data stack frame of our own here: pool may be a data stack
+	   pool of the caller's frame, which must not be grown from an inner
+	   frame. What is allocated temporarily is small and bounded. */
+	i_zero(verdict_r);
+	p_array_init(&verdict_r->recipients, pool, 4);
+	verdict_r->action = READRECEIPT_ACTION_NONE;
+
+	if (policy_header_count(msg->disposition_notification_to) == 0)
+		return;
+
+	i_zero(&req);
+	req.addrs = &verdict_r->recipients;
+	policy_parse_request(msg, &req);
+
+	verdict_r->reason = policy_check_eligibility(set, msg, &req);
+	if (verdict_r->reason != NULL) {
+		verdict_r->action = READRECEIPT_ACTION_SUPPRESS;
+		return;
+	}
+	policy_decide_eligible(set, msg, session_can_prompt, queue_available,
+			       verdict_r);
+	i_assert(verdict_r->action != READRECEIPT_ACTION_NONE);
+	i_assert(verdict_r->reason != NULL);
+}
+
+const char *readreceipt_action_to_decision(enum readreceipt_action action)
+{
+	switch (action) {
+	case READRECEIPT_ACTION_NONE:
+		return NULL;
+	case READRECEIPT_ACTION_SUPPRESS:
+		return "suppressed";
+	case READRECEIPT_ACTION_SEND:
+		return "sent";
+	case READRECEIPT_ACTION_QUEUE:
+		return "queued";
+	case READRECEIPT_ACTION_IGNORE:
+		return "ignored";
+	}
+	i_unreached();
+}

@@ -1,3 +1,80 @@
-/* Copyright (c) dovecot-readreceipt authors */
+/* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
 
 #include "lib.h"
+#include "hostpid.h"
+#include "mail-user.h"
+#include "readreceipt-compat.h"
+#include "readreceipt-settings.h"
+#include "readreceipt-event.h"
+#include "readreceipt-user.h"
+
+struct readreceipt_user_module readreceipt_user_module =
+	MODULE_CONTEXT_INIT(&mail_user_module_register);
+
+static const char *
+readreceipt_user_lookup(const char *name, void *context)
+{
+	struct mail_user *user = context;
+
+	return readreceipt_compat_setting(user, name);
+}
+
+static enum readreceipt_session_kind
+readreceipt_session_kind(struct mail_user *user)
+{
+	/* Only a user opening mail can trigger a receipt: delivery, doveadm,
+	   dsync and indexing never do (SPEC §3). */
+	if (user->autocreated || user->service == NULL)
+		return READRECEIPT_SESSION_NONE;
+	if (strcmp(user->service, "imap") == 0)
+		return READRECEIPT_SESSION_IMAP;
+	if (strcmp(user->service, "pop3") == 0)
+		return READRECEIPT_SESSION_POP3;
+	return READRECEIPT_SESSION_NONE;
+}
+
+static void readreceipt_user_deinit(struct mail_user *user)
+{
+	struct readreceipt_user *ruser = READRECEIPT_USER_CONTEXT(user);
+
+	i_assert(ruser != NULL);
+	event_unref(&ruser->event);
+	ruser->module_ctx.super.deinit(user);
+}
+
+void readreceipt_user_created(struct mail_user *user)
+{
+	struct mail_user_vfuncs *v = user->vlast;
+	struct readreceipt_user *ruser;
+	struct readreceipt_settings *set;
+	const char *error;
+
+	ruser = p_new(user->pool, struct readreceipt_user, 1);
+	ruser->module_ctx.super = *v;
+	user->vlast = &ruser->module_ctx.super;
+	v->deinit = readreceipt_user_deinit;
+
+	ruser->event = event_create(user->event);
+	event_add_category(ruser->event, &event_category_readreceipt);
+	event_set_append_log_prefix(ruser->event, "readreceipt: ");
+	ruser->session = readreceipt_session_kind(user);
+
+	/* An invalid setting must never lock the user out: the settings
+	   come back with mode disabled and the error is logged, the mail
+	   session goes on. */
+	if (readreceipt_settings_parse(user->pool, readreceipt_user_lookup,
+				       user, user->username, my_hostname,
+				       &set, &error) < 0 &&
+	    ruser->session != READRECEIPT_SESSION_NONE) {
+		e_error(ruser->event,
+			"Invalid settings, receipts are disabled for this "
+			"user: %s", error);
+	}
+	ruser->set = set;
+	MODULE_CONTEXT_SET(user, readreceipt_user_module, ruser);
+}
+
+struct readreceipt_user *readreceipt_user_get(struct mail_user *user)
+{
+	return READRECEIPT_USER_CONTEXT(user);
+}
