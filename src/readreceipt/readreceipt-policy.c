@@ -470,8 +470,11 @@ policy_decide_eligible(const struct readreceipt_settings *set,
 			return;
 		}
 		/* RFC 8098 §2.1 consent cannot be waived by the
-		   administrator: wait for it like "defer" */
-		/* fall through */
+		   administrator: wait for it like "defer", and where
+		   nothing can wait, say that consent is what is missing */
+		verdict->action = queue_available ?
+			READRECEIPT_ACTION_QUEUE : READRECEIPT_ACTION_IGNORE;
+		break;
 	case READRECEIPT_UNPROMPTED_DEFER:
 		if (!queue_available) {
 			verdict->action = READRECEIPT_ACTION_IGNORE;

@@ -5,8 +5,14 @@
 #include "str.h"
 #include "ioloop.h"
 #include "hostpid.h"
+#include "net.h"
+#include "istream.h"
 #include "ostream.h"
 #include "smtp-address.h"
+#include "smtp-reply.h"
+#include "smtp-client.h"
+#include "smtp-client-connection.h"
+#include "smtp-client-transaction.h"
 #include "smtp-submit.h"
 #include "mail-user.h"
 #include "readreceipt-compat.h"
@@ -14,88 +20,205 @@
 #include "readreceipt-send.h"
 
 #define READRECEIPT_SENDMAIL_PATH_DEFAULT "/usr/sbin/sendmail"
+#define READRECEIPT_SMTP_PORT_DEFAULT 25
+/* A last guard in case the transaction's own timeout never fires. */
+#define READRECEIPT_SEND_GUARD_EXTRA_MSECS 2000
 
 struct readreceipt_send_context {
+	/* 1 = sent, 0 = permanent failure, -1 = temporary failure */
 	int status;
 	char *error;
+	bool data_ok;
 	bool finished;
 };
 
 static void
-readreceipt_send_callback(const struct smtp_submit_result *result,
-			  struct readreceipt_send_context *ctx)
+readreceipt_send_fail(struct readreceipt_send_context *ctx,
+		      const struct smtp_reply *reply, const char *what)
 {
-	ctx->status = result->status;
-	ctx->error = i_strdup(result->error);
+	/* the first failure is the one to report */
+	if (ctx->error != NULL)
+		return;
+	ctx->status = smtp_reply_is_temp_fail(reply) ||
+		!smtp_reply_is_remote(reply) ? -1 : 0;
+	ctx->error = i_strdup_printf("%s failed: %s", what,
+				     smtp_reply_log(reply));
+}
+
+static void
+readreceipt_send_rcpt_callback(const struct smtp_reply *reply,
+			       struct readreceipt_send_context *ctx)
+{
+	if (!smtp_reply_is_success(reply))
+		readreceipt_send_fail(ctx, reply, "RCPT TO");
+}
+
+static void
+readreceipt_send_rcpt_data_callback(const struct smtp_reply *reply ATTR_UNUSED,
+				    struct readreceipt_send_context *ctx ATTR_UNUSED)
+{
+	/* the transaction's data callback carries the result */
+}
+
+static void
+readreceipt_send_data_callback(const struct smtp_reply *reply,
+			       struct readreceipt_send_context *ctx)
+{
+	if (!smtp_reply_is_success(reply))
+		readreceipt_send_fail(ctx, reply, "DATA");
+	else
+		ctx->data_ok = TRUE;
+}
+
+static void readreceipt_send_finished(struct readreceipt_send_context *ctx)
+{
 	ctx->finished = TRUE;
 	io_loop_stop(current_ioloop);
 }
 
-static void readreceipt_send_timeout(struct readreceipt_send_context *ctx)
+static void readreceipt_send_guard(struct readreceipt_send_context *ctx)
 {
-	io_loop_stop(current_ioloop);
 	(void)ctx;
+	io_loop_stop(current_ioloop);
 }
 
-static void
-readreceipt_send_settings(struct mail_user *user,
-			  const struct readreceipt_settings *set,
-			  struct smtp_submit_settings *smtp_set_r)
+static int
+readreceipt_send_smtp(struct mail_user *user, const char *host_port,
+		      unsigned int timeout_secs,
+		      const ARRAY_TYPE(const_string) *recipients,
+		      const string_t *message, const char **error_r)
 {
-	const char *host = set->submission_host;
-	const char *sendmail;
+	struct smtp_client_settings smtp_set;
+	struct smtp_client *client;
+	struct smtp_client_connection *conn;
+	struct smtp_client_transaction *trans;
+	struct readreceipt_send_context ctx;
+	struct ioloop *ioloop;
+	struct istream *input;
+	struct timeout *to;
+	const char *host, *rcpt, *error;
+	in_port_t port;
+	int ret;
 
-	if (host == NULL)
-		host = readreceipt_compat_core_setting(user,
-						       "submission_host");
-	sendmail = readreceipt_compat_core_setting(user, "sendmail_path");
-	if (sendmail == NULL || *sendmail == '\0')
-		sendmail = READRECEIPT_SENDMAIL_PATH_DEFAULT;
+	if (net_str2hostport(host_port, READRECEIPT_SMTP_PORT_DEFAULT,
+			     &host, &port) < 0) {
+		*error_r = t_strdup_printf("Invalid submission host: %s",
+					   host_port);
+		return -1;
+	}
 
-	i_zero(smtp_set_r);
-	smtp_set_r->hostname = my_hostname;
-	smtp_set_r->mail_debug = user->mail_debug;
-	smtp_set_r->submission_host = host == NULL ? "" : host;
-	smtp_set_r->sendmail_path = sendmail;
-	smtp_set_r->submission_timeout = set->submission_timeout_secs;
-	smtp_set_r->submission_ssl = "no";
+	i_zero(&smtp_set);
+	smtp_set.my_hostname = my_hostname;
+	smtp_set.connect_timeout_msecs = timeout_secs * 1000;
+	smtp_set.command_timeout_msecs = timeout_secs * 1000;
+	smtp_set.debug = user->mail_debug;
+	smtp_set.event_parent = user->event;
+
+	/* The session's ioloop waits while the receipt goes out in one of
+	   its own. The transaction timeout covers the whole exchange, so a
+	   relay that accepts and never answers holds the user's command no
+	   longer than readreceipt_submission_timeout. */
+	i_zero(&ctx);
+	ctx.status = -1;
+	ioloop = io_loop_create();
+	client = smtp_client_init(&smtp_set);
+	conn = smtp_client_connection_create(client, SMTP_PROTOCOL_SMTP,
+					     host, port,
+					     SMTP_CLIENT_SSL_MODE_NONE, NULL);
+	/* no sender: the null reverse path of RFC 8098 §2.1 */
+	trans = smtp_client_transaction_create(conn, NULL, NULL, 0,
+					       readreceipt_send_finished, &ctx);
+	smtp_client_connection_unref(&conn);
+	smtp_client_transaction_set_timeout(trans, timeout_secs * 1000);
+
+	ret = 0;
+	array_foreach_elem(recipients, rcpt) {
+		struct smtp_address *addr;
+
+		if (smtp_address_parse_path(pool_datastack_create(),
+				t_strconcat("<", rcpt, ">", NULL),
+				SMTP_ADDRESS_PARSE_FLAG_ALLOW_LOCALPART,
+				&addr, &error) < 0) {
+			*error_r = t_strdup_printf(
+				"Invalid recipient address %s: %s", rcpt, error);
+			ret = -1;
+			break;
+		}
+		(void)smtp_client_transaction_add_rcpt(trans, addr, NULL,
+			readreceipt_send_rcpt_callback,
+			readreceipt_send_rcpt_data_callback, &ctx);
+	}
+	if (ret < 0) {
+		smtp_client_transaction_destroy(&trans);
+		smtp_client_deinit(&client);
+		io_loop_destroy(&ioloop);
+		return 0;
+	}
+
+	input = i_stream_create_from_data(str_data(message), str_len(message));
+	smtp_client_transaction_send(trans, input,
+				     readreceipt_send_data_callback, &ctx);
+	i_stream_unref(&input);
+
+	to = timeout_add(timeout_secs * 1000 +
+			 READRECEIPT_SEND_GUARD_EXTRA_MSECS,
+			 readreceipt_send_guard, &ctx);
+	if (!ctx.finished)
+		io_loop_run(ioloop);
+	timeout_remove(&to);
+	if (!ctx.finished) {
+		/* aborting calls our finished callback, which only records */
+		smtp_client_transaction_abort(trans);
+	}
+	smtp_client_deinit(&client);
+	io_loop_destroy(&ioloop);
+
+	if (ctx.error != NULL) {
+		*error_r = t_strdup_printf("smtp(%s): %s", host_port,
+					   ctx.error);
+		i_free(ctx.error);
+		return ctx.status;
+	}
+	if (!ctx.finished || !ctx.data_ok) {
+		*error_r = t_strdup_printf("smtp(%s): Timed out after %u "
+					   "seconds", host_port, timeout_secs);
+		return -1;
+	}
+	return 1;
 }
 
-int readreceipt_send(struct mail_user *user,
-		     const struct readreceipt_settings *set,
-		     const ARRAY_TYPE(const_string) *recipients,
-		     const string_t *message, const char **error_r)
+static int
+readreceipt_send_sendmail(struct mail_user *user, const char *sendmail_path,
+			  unsigned int timeout_secs,
+			  const ARRAY_TYPE(const_string) *recipients,
+			  const string_t *message, const char **error_r)
 {
 	struct smtp_submit_settings smtp_set;
 	struct smtp_submit_input input;
-	struct readreceipt_send_context ctx;
 	struct smtp_submit *subm;
 	struct ostream *output;
-	struct ioloop *prev_ioloop = current_ioloop, *ioloop;
-	struct timeout *to;
 	const char *rcpt, *error;
+	int ret;
 
-	readreceipt_send_settings(user, set, &smtp_set);
+	i_zero(&smtp_set);
+	smtp_set.hostname = my_hostname;
+	smtp_set.mail_debug = user->mail_debug;
+	smtp_set.submission_host = "";
+	smtp_set.sendmail_path = sendmail_path;
+	smtp_set.submission_timeout = timeout_secs;
 	i_zero(&input);
 	input.event_parent = user->event;
 
-	/* The caller's ioloop keeps running the session; the send gets its
-	   own, with a timeout over the whole transaction so that a relay
-	   that accepts and never answers cannot hold the user's command
-	   longer than readreceipt_submission_timeout. */
-	ioloop = io_loop_create();
+	/* the program client enforces the timeout itself */
 	subm = smtp_submit_init_simple(&input, &smtp_set, NULL);
 	array_foreach_elem(recipients, rcpt) {
 		struct smtp_address *addr;
 
 		if (smtp_address_parse_path(pool_datastack_create(),
-					    t_strconcat("<", rcpt, ">", NULL),
-					    SMTP_ADDRESS_PARSE_FLAG_ALLOW_LOCALPART |
-					    SMTP_ADDRESS_PARSE_FLAG_BRACKETS_OPTIONAL,
-					    &addr, &error) < 0) {
+				t_strconcat("<", rcpt, ">", NULL),
+				SMTP_ADDRESS_PARSE_FLAG_ALLOW_LOCALPART,
+				&addr, &error) < 0) {
 			smtp_submit_deinit(&subm);
-			io_loop_destroy(&ioloop);
-			io_loop_set_current(prev_ioloop);
 			*error_r = t_strdup_printf(
 				"Invalid recipient address %s: %s", rcpt, error);
 			return 0;
@@ -104,30 +227,32 @@ int readreceipt_send(struct mail_user *user,
 	}
 	output = smtp_submit_send(subm);
 	o_stream_nsend(output, str_data(message), str_len(message));
-
-	i_zero(&ctx);
-	io_loop_set_running(ioloop);
-	smtp_submit_run_async(subm, readreceipt_send_callback, &ctx);
-	to = timeout_add(set->submission_timeout_secs * 1000,
-			 readreceipt_send_timeout, &ctx);
-	if (!ctx.finished)
-		io_loop_run(ioloop);
-	timeout_remove(&to);
-	/* deinit aborts a transaction that is still running */
+	ret = smtp_submit_run(subm, &error);
 	smtp_submit_deinit(&subm);
-	io_loop_destroy(&ioloop);
-	if (current_ioloop != prev_ioloop && prev_ioloop != NULL)
-		io_loop_set_current(prev_ioloop);
+	*error_r = error;
+	return ret;
+}
 
-	if (!ctx.finished) {
-		*error_r = t_strdup_printf(
-			"Timed out after %u seconds talking to %s",
-			set->submission_timeout_secs,
-			smtp_set.submission_host[0] != '\0' ?
-			smtp_set.submission_host : smtp_set.sendmail_path);
-		return -1;
+int readreceipt_send(struct mail_user *user,
+		     const struct readreceipt_settings *set,
+		     const ARRAY_TYPE(const_string) *recipients,
+		     const string_t *message, const char **error_r)
+{
+	const char *host = set->submission_host;
+	const char *sendmail;
+
+	if (host == NULL || *host == '\0')
+		host = readreceipt_compat_core_setting(user,
+						       "submission_host");
+	if (host != NULL && *host != '\0') {
+		return readreceipt_send_smtp(user, host,
+					     set->submission_timeout_secs,
+					     recipients, message, error_r);
 	}
-	*error_r = t_strdup(ctx.error == NULL ? "" : ctx.error);
-	i_free(ctx.error);
-	return ctx.status > 0 ? 1 : ctx.status;
+	sendmail = readreceipt_compat_core_setting(user, "sendmail_path");
+	if (sendmail == NULL || *sendmail == '\0')
+		sendmail = READRECEIPT_SENDMAIL_PATH_DEFAULT;
+	return readreceipt_send_sendmail(user, sendmail,
+					 set->submission_timeout_secs,
+					 recipients, message, error_r);
 }

@@ -773,7 +773,7 @@ static const struct policy_case consent_cases[] = {
 	  .settings = SET("readreceipt_mode=internal", "readreceipt_prompt=no",
 			  "readreceipt_unprompted=send"),
 	  .return_path = NO_HDR, .no_queue = TRUE,
-	  .action = READRECEIPT_ACTION_IGNORE, .reason = "defer_unavailable",
+	  .action = READRECEIPT_ACTION_IGNORE, .reason = "consent_required",
 	  .consent_required = TRUE, .recipients = "alice@example.com" },
 	{ .name = "§2.1 no Return-Path, ignore",
 	  .settings = SET("readreceipt_mode=internal", "readreceipt_prompt=no",

@@ -1,0 +1,1187 @@
+"""A private Dovecot on loopback with the readreceipt plugin, an SMTP sink,
+and protocol clients to drive them.
+
+Used by the pytest suite (conftest.py) and by scripts/demo.py. Everything
+started here is a separate process recorded by pid and stopped by that pid.
+
+Environment:
+  READRECEIPT_MODULE_DIR  directory holding lib20_readreceipt_plugin.so
+                          (e.g. /usr/lib/dovecot/modules to test a package)
+  READRECEIPT_BUILDDIR    top build directory; modules are taken from its
+                          .libs/ (default: the source tree of this file)
+  READRECEIPT_NO_PLUGIN   "yes": do not load the plugin (stock Dovecot only)
+  VALGRIND                "yes": run imap, pop3 and lmtp under valgrind
+  RR_TIMEOUT_FACTOR       multiplies every timeout (default 1, 10 with
+                          valgrind)
+"""
+
+import collections
+import email
+import email.policy
+import glob
+import imaplib
+import json
+import os
+import poplib
+import pwd
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from email.utils import formatdate
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
+PYTHON = "/usr/bin/python3"
+SINK_SCRIPT = os.path.join(HERE, "smtp_sink.py")
+
+DOVECOT_BIN = "/usr/sbin/dovecot"
+DOVECOT_LIBEXEC = "/usr/lib/dovecot"
+STOCK_MODULE_DIR = "/usr/lib/dovecot/modules"
+VALGRIND_BIN = "/usr/bin/valgrind"
+MODULE_FILE = "lib20_readreceipt_plugin.so"
+MAIL_USER = "vmail"
+
+DECISION_KEYS = ("decision", "reason", "trigger", "mode", "mailbox", "uid",
+                 "message_id", "recipient")
+DECISION_EVENT = "readreceipt_decision"
+
+# valgrind lines that are notices about valgrind itself, not memory errors
+VALGRIND_NOTICE_RE = re.compile(
+    r"Warning: set address range perms|could not unlink .*vgdb|"
+    r"Warning: noted but unhandled ioctl|"
+    r"This could cause spurious value errors|"
+    r"See README_MISSING_SYSCALL_OR_IOCTL|"
+    r"^==\d+== ?$")
+
+
+def env_flag(name):
+    return os.environ.get(name, "").lower() in ("1", "yes", "true", "on")
+
+
+VALGRIND = env_flag("VALGRIND")
+TIMEOUT_FACTOR = float(os.environ.get("RR_TIMEOUT_FACTOR",
+                                      "10" if VALGRIND else "1"))
+
+
+def scaled(seconds):
+    """A timeout, stretched when processes run slower (valgrind)."""
+    return seconds * TIMEOUT_FACTOR
+
+
+def wait_until(predicate, timeout, interval=0.02, what="condition"):
+    """Poll predicate() until it returns a true value; return that value.
+    Raises TimeoutError after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError("timed out after %.1fs waiting for %s"
+                               % (timeout, what))
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------- ports
+
+_handed_out_ports = set()
+
+
+def free_port():
+    """A loopback TCP port that nobody listens on right now (and that this
+    process has not handed out before)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out_ports:
+            _handed_out_ports.add(port)
+            return port
+    raise RuntimeError("no free port found")
+
+
+def refused_port():
+    """A free port where a connection is refused (nobody listens)."""
+    for _ in range(20):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(1)
+            try:
+                s.connect(("127.0.0.1", port))
+            except ConnectionRefusedError:
+                return port
+    raise RuntimeError("no refusing port found")
+
+
+def port_open(port, host="127.0.0.1"):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(0.5)
+        try:
+            s.connect((host, port))
+            return True
+        except OSError:
+            return False
+
+
+# ---------------------------------------------------------------- processes
+
+def pid_alive(pid):
+    """TRUE while pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except FileNotFoundError:
+        return False
+    # state is the field after the parenthesized command name
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def child_pids(pid):
+    """Direct children of pid."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                stat = f.read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid:
+            children.append(int(entry))
+    return children
+
+
+def stop_pid(pid, timeout, sig=signal.SIGTERM, reap=None):
+    """Send sig to pid and wait until it is gone. reap: a Popen to wait()
+    on when pid is our own child (so that no zombie stays)."""
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+    if reap is not None:
+        try:
+            reap.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError("pid %d did not exit within %.1fs"
+                               % (pid, timeout))
+        return
+    wait_until(lambda: not pid_alive(pid), timeout,
+               what="pid %d to exit" % pid)
+
+
+# ---------------------------------------------------------------- messages
+
+def make_message(frm, to, subject, dnt=True, cc=None, extra_headers=(),
+                 return_path=None, message_id=None, body=None,
+                 content_type=None, date=None):
+    """Raw RFC 5322 message bytes with CRLF line endings.
+
+    frm, to, cc: addresses (a list becomes a comma-separated header).
+    dnt: Disposition-Notification-To: True = the From address, a string or
+    list = those addresses, None/False = no header.
+    extra_headers: (name, value) pairs or a dict, added after the others.
+    return_path: adds a Return-Path header (for APPEND; Dovecot.deliver()
+    turns it into the LMTP MAIL FROM instead).
+    message_id: default a unique one; "" for none.
+    content_type: default text/plain; charset=utf-8 (give body to match).
+    """
+    def addrs(value):
+        return value if isinstance(value, str) else ", ".join(value)
+
+    if message_id is None:
+        message_id = "<%s@example.com>" % uuid.uuid4().hex
+    headers = []
+    if return_path is not None:
+        headers.append(("Return-Path", "<%s>" % return_path))
+    headers += [
+        ("From", addrs(frm)),
+        ("To", addrs(to)),
+    ]
+    if cc:
+        headers.append(("Cc", addrs(cc)))
+    headers.append(("Subject", subject))
+    headers.append(("Date", date or formatdate(localtime=True)))
+    if message_id:
+        headers.append(("Message-ID", message_id))
+    if dnt is True:
+        dnt = frm
+    if dnt:
+        headers.append(("Disposition-Notification-To", addrs(dnt)))
+    headers.append(("MIME-Version", "1.0"))
+    headers.append(("Content-Type",
+                    content_type or "text/plain; charset=utf-8"))
+    if isinstance(extra_headers, dict):
+        extra_headers = list(extra_headers.items())
+    headers += list(extra_headers)
+    if body is None:
+        body = "Hello,\n\nplease confirm that you have seen this.\n"
+    text = "".join("%s: %s\r\n" % (k, v) for k, v in headers)
+    body = body.replace("\r\n", "\n").replace("\n", "\r\n")
+    return (text + "\r\n" + body).encode("utf-8")
+
+
+def message_id_of(raw):
+    """The Message-ID header of raw, or None."""
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    value = msg["Message-ID"]
+    return value.strip() if value is not None else None
+
+
+def split_return_path(raw):
+    """If raw starts with a Return-Path header, return (address, the
+    message without it); else (None, raw)."""
+    m = re.match(rb"Return-Path:[ \t]*<([^>]*)>[ \t]*\r?\n", raw,
+                 re.IGNORECASE)
+    if m is None:
+        return None, raw
+    return m.group(1).decode(), raw[m.end():]
+
+
+# ---------------------------------------------------------------- SMTP sink
+
+class SinkMessage:
+    """One message that arrived at the sink."""
+
+    def __init__(self, info, raw):
+        self.mail_from = info["mail_from"]
+        self.rcpt_tos = info["rcpt_tos"]
+        self.time = info["time"]
+        self.raw = raw
+        self.msg = email.message_from_bytes(raw, policy=email.policy.default)
+
+    def __getitem__(self, name):
+        return self.msg[name]
+
+    def __repr__(self):
+        return "<SinkMessage from=%r to=%r subject=%r>" % (
+            self.mail_from, self.rcpt_tos, self.msg["Subject"])
+
+
+class SmtpSink:
+    """A separate sink process (smtp_sink.py) on 127.0.0.1."""
+
+    def __init__(self, directory, mode="accept"):
+        self.directory = os.path.abspath(directory)
+        self.mode = mode
+        self.msg_dir = os.path.join(self.directory, "messages")
+        self.pidfile = os.path.join(self.directory, "sink.pid")
+        self.portfile = os.path.join(self.directory, "sink.port")
+        self.logfile = os.path.join(self.directory, "sink.log")
+        self.proc = None
+        self.pid = None
+        self.port = None
+
+    def start(self, timeout=10):
+        os.makedirs(self.msg_dir, exist_ok=True)
+        for path in (self.pidfile, self.portfile):
+            if os.path.exists(path):
+                os.unlink(path)
+        with open(self.logfile, "ab") as log:
+            self.proc = subprocess.Popen(
+                [PYTHON, SINK_SCRIPT, "--dir", self.msg_dir,
+                 "--mode", self.mode, "--pidfile", self.pidfile,
+                 "--portfile", self.portfile],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True, close_fds=True)
+        self.pid = self.proc.pid
+
+        def ready():
+            if self.proc.poll() is not None:
+                raise RuntimeError("SMTP sink exited (%d), see %s"
+                                   % (self.proc.returncode, self.logfile))
+            return os.path.exists(self.portfile)
+        wait_until(ready, timeout, what="SMTP sink to listen")
+        with open(self.portfile) as f:
+            self.port = int(f.read())
+        return self
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def stop(self, timeout=10):
+        if self.pid is None:
+            return
+        stop_pid(self.pid, timeout, reap=self.proc)
+        self.pid = None
+
+    def _records(self, prefix):
+        names = sorted(n for n in os.listdir(self.msg_dir)
+                       if n.endswith(".json") and n.startswith(prefix)
+                       and n[len(prefix)].isdigit())
+        records = []
+        for name in names:
+            with open(os.path.join(self.msg_dir, name)) as f:
+                records.append(json.load(f))
+        return records
+
+    def messages(self, rcpt=None, frm=None):
+        """Accepted messages, oldest first. rcpt: only those with this
+        envelope recipient; frm: only those whose From header contains
+        this address."""
+        result = []
+        for info in self._records(""):
+            with open(os.path.join(self.msg_dir, info["eml"]), "rb") as f:
+                m = SinkMessage(info, f.read())
+            if rcpt is not None and rcpt not in m.rcpt_tos:
+                continue
+            if frm is not None and frm.lower() not in str(
+                    m.msg.get("From", "")).lower():
+                continue
+            result.append(m)
+        return result
+
+    def rejected(self):
+        """RCPT TO attempts refused in reject mode."""
+        return self._records("rejected-")
+
+    def connections(self):
+        """Connections seen in hang mode."""
+        return self._records("conn-")
+
+    def wait_for(self, n, timeout=5, **filters):
+        """Wait until at least n messages (matching filters, see
+        messages()) arrived; return them all."""
+        wait_until(lambda: len(self.messages(**filters)) >= n,
+                   scaled(timeout), what="%d message(s) at the sink" % n)
+        return self.messages(**filters)
+
+    def clear(self):
+        for name in os.listdir(self.msg_dir):
+            os.unlink(os.path.join(self.msg_dir, name))
+
+
+# ---------------------------------------------------------------- log
+
+LOG_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%{usecs} "
+LOG_LINE_RE = re.compile(
+    r"^(?P<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) "
+    r"(?P<source>.*?): "
+    r"(?P<level>Debug|Info|Warning|Error|Fatal|Panic): "
+    r"(?P<text>.*)$")
+LOG_SOURCE_RE = re.compile(
+    r"^(?P<service>[\w-]+)"
+    r"(?:\((?P<context>[^)]*)\))?"
+    r"(?:<(?P<pid>\d+)>)?"
+    r"(?:<(?P<session>[^>]*)>)?")
+DECISION_PREFIX = "readreceipt: decision="
+# the master's report of a process that crashed or exited with an error
+# (valgrind's --error-exitcode=99 shows up as "returned error 99")
+CHILD_DIED_RE = re.compile(r"child \d+ (killed with signal|returned error)")
+KV_RE = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
+
+
+class LogLine:
+    def __init__(self, m, offset):
+        self.time = m.group("time")
+        self.source = m.group("source")
+        self.level = m.group("level")
+        self.text = m.group("text")
+        self.offset = offset
+        s = LOG_SOURCE_RE.match(self.source)
+        self.service = s.group("service")
+        context = s.group("context")
+        self.pid = s.group("pid")
+        self.session = s.group("session")
+        # "lmtp(1234)" carries a pid, "imap(user)<1234>" a user
+        if context is not None and context.isdigit() and self.pid is None:
+            self.pid, context = context, None
+        self.user = context
+
+    def __str__(self):
+        return "%s %s: %s: %s" % (self.time, self.source, self.level,
+                                  self.text)
+
+    __repr__ = __str__
+
+
+def unquote_value(value):
+    if not value.startswith('"'):
+        return value
+    return re.sub(r"\\(.)", r"\1", value[1:-1])
+
+
+def parse_decision_text(text):
+    """'readreceipt: decision=sent reason=... recipient=...' -> dict in the
+    order of the line, or None if text is not a decision line. Raises
+    ValueError if it is one but does not parse."""
+    if not text.startswith(DECISION_PREFIX):
+        return None
+    rest = text[len("readreceipt:"):]
+    fields = {}
+    pos = 0
+    while pos < len(rest):
+        m = KV_RE.match(rest, pos)
+        if m is None or m.end() == pos:
+            if rest[pos:].strip() == "":
+                break
+            raise ValueError("unparsable decision line: %r" % text)
+        fields[m.group(1)] = unquote_value(m.group(2))
+        pos = m.end()
+    return fields
+
+
+# ---------------------------------------------------------------- Dovecot
+
+def ensure_mail_user(name=MAIL_USER):
+    """The system user that owns the mail (created if missing)."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", name], check=True)
+        return pwd.getpwnam(name)
+
+
+def conf_value(value):
+    value = str(value)
+    if value == "" or re.search(r'[\s"#{}]', value):
+        return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
+    return value
+
+
+class Dovecot:
+    """One private Dovecot instance: config, users, clients, log."""
+
+    PROTOCOL_SERVICES = ("imap", "pop3", "lmtp")
+
+    def __init__(self, workdir=None, submission_host=None,
+                 plugin_settings=None, load_plugin=None, valgrind=None,
+                 debug=False, sieve=True, extra_config=""):
+        if workdir is None:
+            workdir = tempfile.mkdtemp(prefix="readreceipt-test-")
+        self.workdir = os.path.abspath(workdir)
+        self.submission_host = submission_host
+        self.plugin_settings = dict(plugin_settings or {})
+        if load_plugin is None:
+            load_plugin = not env_flag("READRECEIPT_NO_PLUGIN")
+        self.load_plugin = load_plugin
+        self.valgrind = VALGRIND if valgrind is None else valgrind
+        self.debug = debug
+        self.sieve = sieve
+        self.extra_config = extra_config
+        self.instance_name = "readreceipt-test-%s" % uuid.uuid4().hex[:8]
+
+        self.base_dir = os.path.join(self.workdir, "run")
+        self.state_dir = os.path.join(self.workdir, "state")
+        self.mail_root = os.path.join(self.workdir, "mail")
+        self.module_dir = os.path.join(self.workdir, "modules")
+        self.valgrind_dir = os.path.join(self.workdir, "valgrind")
+        self.config_path = os.path.join(self.workdir, "dovecot.conf")
+        self.users_dir = os.path.join(self.workdir, "users.d")
+        self.log_path = os.path.join(self.workdir, "dovecot.log")
+        self.pidfile = os.path.join(self.base_dir, "master.pid")
+
+        self.imap_port = self.pop3_port = self.lmtp_port = None
+        self.master_pid = None
+        self.users = {}
+        self.message_ids = collections.defaultdict(set)
+        self._users_mtime = 0
+        self._log_cache = []
+        self._log_parsed_to = 0
+        self.mail_pw = None
+
+    # ---- configuration
+
+    @staticmethod
+    def modules_under_test_dir():
+        d = os.environ.get("READRECEIPT_MODULE_DIR")
+        if d:
+            return d
+        builddir = os.environ.get("READRECEIPT_BUILDDIR", SOURCE_ROOT)
+        return os.path.join(builddir, ".libs")
+
+    def _link_modules(self):
+        """mail_plugin_dir: links to the stock modules plus copies of the
+        ones under test."""
+        if os.path.isdir(self.module_dir):
+            shutil.rmtree(self.module_dir)
+        os.makedirs(self.module_dir)
+        for path in glob.glob(os.path.join(STOCK_MODULE_DIR, "lib*.so")):
+            if "readreceipt" not in os.path.basename(path):
+                os.symlink(path, os.path.join(self.module_dir,
+                                              os.path.basename(path)))
+        if not self.load_plugin:
+            return
+        test_dir = self.modules_under_test_dir()
+        if not os.path.exists(os.path.join(test_dir, MODULE_FILE)):
+            raise RuntimeError("%s not found in %s (build it with make, or "
+                               "set READRECEIPT_MODULE_DIR)"
+                               % (MODULE_FILE, test_dir))
+        # Copied, not linked: the mail processes (running as the mail user)
+        # must be able to read them wherever the build tree is, and a
+        # rebuild during a run must not change what this instance loads.
+        for path in glob.glob(os.path.join(test_dir, "lib*readreceipt*.so")):
+            dest = os.path.join(self.module_dir, os.path.basename(path))
+            shutil.copyfile(os.path.realpath(path), dest)
+            os.chmod(dest, 0o755)
+
+    def _service_executable(self, service):
+        path = os.path.join(DOVECOT_LIBEXEC, service)
+        if not self.valgrind:
+            return path
+        # Leak checking stays off: Dovecot's pools are freed wholesale at
+        # exit. Every memory error is reported and fails the run.
+        return " ".join([
+            VALGRIND_BIN, "-q", "--error-exitcode=99",
+            "--leak-check=no", "--track-origins=yes", "--vgdb=no",
+            "--log-file=%s/vg.%s.%%p.log" % (self.valgrind_dir, service),
+            "--num-callers=30", path])
+
+    def config_text(self):
+        pw = self.mail_pw
+        lines = []
+        add = lines.append
+        plugins = "$mail_plugins readreceipt" if self.load_plugin \
+            else "$mail_plugins"
+        add("""# generated by rrharness.py
+instance_name = %(instance)s
+base_dir = %(base_dir)s
+state_dir = %(state_dir)s
+log_path = %(log)s
+info_log_path = %(log)s
+debug_log_path = %(log)s
+log_timestamp = "%(ts)s"
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+protocols = imap pop3 lmtp
+first_valid_uid = %(uid)d
+first_valid_gid = %(gid)d
+mail_location = maildir:~/Maildir
+mail_plugin_dir = %(module_dir)s
+mail_plugins = %(plugins)s
+auth_debug = %(debug)s
+mail_debug = %(debug)s
+log_debug = %(log_debug)s
+
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%%u %(users)s/%%u
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%%u %(users)s/%%u
+}
+
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+  mailbox Drafts {
+    special_use = \\Drafts
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \\Junk
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = subscribe
+  }
+}
+
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = %(imap_port)d
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = %(pop3_port)d
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = %(lmtp_port)d
+  }
+}
+
+# Every readreceipt_decision event is written to the log as JSON.
+event_exporter log {
+  format = json
+  format_args = time-rfc3339
+  transport = log
+}
+metric readreceipt_decision {
+  exporter = log
+  exporter_include = name hostname timestamps categories fields
+  filter = event=%(event)s
+}
+""" % dict(instance=self.instance_name, base_dir=self.base_dir,
+           state_dir=self.state_dir, log=self.log_path,
+           ts=LOG_TIMESTAMP_FORMAT,
+           uid=pw.pw_uid, gid=pw.pw_gid, module_dir=self.module_dir,
+           plugins=plugins, debug="yes" if self.debug else "no",
+           log_debug="category=readreceipt" if self.debug else "",
+           users=self.users_dir, imap_port=self.imap_port,
+           pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
+           event=DECISION_EVENT))
+
+        if self.sieve:
+            add("""protocol lmtp {
+  mail_plugins = $mail_plugins sieve
+}
+""")
+        if self.valgrind:
+            add("""default_vsz_limit = 0
+import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SOCKET GDB=1
+""")
+            for service in self.PROTOCOL_SERVICES:
+                add("service %s {\n  executable = %s\n}\n"
+                    % (service, self._service_executable(service)))
+
+        plugin = {}
+        if self.sieve:
+            plugin["sieve"] = "file:~/sieve;active=~/.dovecot.sieve"
+        if self.submission_host:
+            plugin["readreceipt_submission_host"] = self.submission_host
+        plugin["readreceipt_submission_timeout"] = 2
+        plugin.update(self.plugin_settings)
+        add("plugin {")
+        for key, value in plugin.items():
+            add("  %s = %s" % (key, conf_value(value)))
+        add("}")
+        if self.extra_config:
+            add(self.extra_config)
+        return "\n".join(lines) + "\n"
+
+    def write_config(self):
+        self.mail_pw = ensure_mail_user()
+        for d in (self.workdir, self.state_dir, self.valgrind_dir):
+            os.makedirs(d, exist_ok=True)
+        # dovenull/dovecot must be able to traverse to base_dir
+        os.chmod(self.workdir, 0o755)
+        os.makedirs(self.mail_root, exist_ok=True)
+        os.chown(self.mail_root, self.mail_pw.pw_uid, self.mail_pw.pw_gid)
+        os.chmod(self.mail_root, 0o750)
+        if self.valgrind:
+            os.chmod(self.valgrind_dir, 0o1777)
+        self._link_modules()
+        if self.imap_port is None:
+            self.imap_port = free_port()
+            self.pop3_port = free_port()
+            self.lmtp_port = free_port()
+        os.makedirs(self.users_dir, exist_ok=True)
+        os.chmod(self.users_dir, 0o755)
+        with open(self.config_path, "w") as f:
+            f.write(self.config_text())
+
+    # ---- lifecycle
+
+    def start(self, timeout=15):
+        self.write_config()
+        env = dict(os.environ)
+        if self.valgrind:
+            env["GDB"] = "1"
+        # The master daemonizes and keeps its stdio: give it a file, not a
+        # pipe, or we would wait for EOF forever.
+        startup_log = os.path.join(self.workdir, "startup.log")
+        with open(startup_log, "w") as out:
+            res = subprocess.run([DOVECOT_BIN, "-c", self.config_path],
+                                 env=env, stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=subprocess.STDOUT)
+        if res.returncode != 0:
+            with open(startup_log) as f:
+                output = f.read()
+            raise RuntimeError("dovecot failed to start (%d):\n%s\n%s"
+                               % (res.returncode, output, self.log_tail()))
+        self.master_pid = wait_until(self._read_master_pid, scaled(timeout),
+                                     what="master.pid")
+        wait_until(self._imap_greets, scaled(timeout),
+                   what="IMAP greeting on port %d" % self.imap_port)
+        return self
+
+    def _read_master_pid(self):
+        try:
+            with open(self.pidfile) as f:
+                return int(f.read().strip() or 0)
+        except FileNotFoundError:
+            return None
+
+    def _imap_greets(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.imap_port),
+                                          timeout=scaled(2)) as s:
+                return s.recv(100).startswith(b"* OK")
+        except OSError:
+            return False
+
+    def processes(self):
+        """Pids of the master and everything below it."""
+        if self.master_pid is None or not pid_alive(self.master_pid):
+            return []
+        pids, todo = [], [self.master_pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            todo.extend(child_pids(pid))
+        return pids
+
+    def stop(self, timeout=20):
+        """TERM the master and wait until it and all its children are gone
+        (valgrind writes its report only when a process exits)."""
+        if self.master_pid is None:
+            return
+        pids = self.processes()
+        stop_pid(self.master_pid, scaled(timeout))
+        for pid in pids:
+            wait_until(lambda: not pid_alive(pid), scaled(timeout),
+                       what="dovecot process %d to exit" % pid)
+        self.master_pid = None
+
+    def reload(self):
+        subprocess.run(["doveadm", "-c", self.config_path, "reload"],
+                       check=True)
+
+    # ---- users
+
+    def _write_user(self, name):
+        """One passwd-file per user (the path in passdb/userdb args is
+        users.d/%u). Dovecot stats a passwd-file at most once per second
+        and re-reads it when its mtime or size changed; a new file is read
+        at its first lookup. So a user's file is written once when the
+        user is created; rewriting it (changed settings) waits for the next
+        second and sets a strictly increasing mtime, so the change is never
+        missed."""
+        pw = self.mail_pw or ensure_mail_user()
+        password, settings = self.users[name]
+        extra = " ".join("userdb_%s=%s" % (k, v)
+                         for k, v in settings.items())
+        line = "%s:{PLAIN}%s:%d:%d::%s::%s\n" % (
+            name, password, pw.pw_uid, pw.pw_gid, self.home(name), extra)
+        path = os.path.join(self.users_dir, name)
+        existed = os.path.exists(path)
+        if existed:
+            now = time.time()
+            time.sleep(1.05 - (now - int(now)))
+        tmp = os.path.join(self.users_dir, ".tmp-" + name)
+        with open(tmp, "w") as f:
+            f.write(line)
+        os.chmod(tmp, 0o644)
+        os.rename(tmp, path)
+        self._users_mtime = max(self._users_mtime + 1, int(time.time()))
+        os.utime(path, (self._users_mtime, self._users_mtime))
+
+    def home(self, name):
+        return os.path.join(self.mail_root, name)
+
+    def add_user(self, name, password="secret", **settings):
+        """Add (or replace) a user. settings become userdb extra fields:
+        add_user("a@example.com", readreceipt_mode="internal") gives
+        userdb_readreceipt_mode=internal. Lists must use commas."""
+        for key, value in settings.items():
+            value = str(value)
+            if re.search(r"\s", value):
+                raise ValueError("passwd-file extra fields cannot contain "
+                                 "whitespace: %s=%r" % (key, value))
+        if ":" in name or re.search(r"\s", name):
+            raise ValueError("bad user name %r" % name)
+        self.users[name] = (password, {k: str(v)
+                                       for k, v in settings.items()})
+        home = self.home(name)
+        if not os.path.isdir(home):
+            os.makedirs(home)
+            os.chown(home, self.mail_pw.pw_uid, self.mail_pw.pw_gid)
+            os.chmod(home, 0o700)
+        self._write_user(name)
+        return name
+
+    def write_user_file(self, user, relpath, content):
+        """Create a file in the user's home, owned by the mail user."""
+        path = os.path.join(self.home(user), relpath)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(content)
+        os.chown(path, self.mail_pw.pw_uid, self.mail_pw.pw_gid)
+        return path
+
+    # ---- clients
+
+    def note_message(self, user, raw):
+        """Remember that raw (its Message-ID) belongs to user."""
+        message_id = message_id_of(raw)
+        if message_id:
+            self.message_ids[user].add(message_id)
+
+    def deliver(self, user, raw, mail_from=None, timeout=10):
+        """Deliver raw to user over LMTP. A leading Return-Path header is
+        removed and used as MAIL FROM (Dovecot writes its own Return-Path
+        from MAIL FROM); otherwise mail_from defaults to the From address."""
+        rp, raw = split_return_path(raw)
+        self.note_message(user, raw)
+        if mail_from is None:
+            mail_from = rp
+        if mail_from is None:
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            mail_from = msg["From"].addresses[0].addr_spec
+        with smtplib.LMTP("127.0.0.1", self.lmtp_port,
+                          timeout=scaled(timeout)) as lmtp:
+            refused = lmtp.sendmail(mail_from, [user], raw)
+        if refused:
+            raise RuntimeError("LMTP refused %r" % refused)
+
+    def imap(self, user, password=None, timeout=10):
+        conn = imaplib.IMAP4("127.0.0.1", self.imap_port,
+                             timeout=scaled(timeout))
+        conn.login(user, password or self.users[user][0])
+        return conn
+
+    def pop3(self, user, password=None, timeout=10):
+        conn = poplib.POP3("127.0.0.1", self.pop3_port,
+                           timeout=scaled(timeout))
+        conn.user(user)
+        conn.pass_(password or self.users[user][0])
+        return conn
+
+    # ---- log
+
+    def log_text(self, offset=0):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except FileNotFoundError:
+            return 0
+
+    def log_tail(self, n=40):
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+    def log_lines(self, offset=0):
+        """Parsed log lines that start at or after byte offset. Complete
+        lines only; parsed once and cached."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_parsed_to)
+                data = f.read()
+        except FileNotFoundError:
+            data = b""
+        end = data.rfind(b"\n") + 1
+        pos = self._log_parsed_to
+        for raw in data[:end].splitlines(keepends=True):
+            m = LOG_LINE_RE.match(raw.decode("utf-8", "replace").rstrip("\n"))
+            if m is not None:
+                self._log_cache.append(LogLine(m, pos))
+            pos += len(raw)
+        self._log_parsed_to = pos
+        return [line for line in self._log_cache if line.offset >= offset]
+
+    def decision_lines(self, user=None, offset=0):
+        """The plugin's decision log lines as dicts (keys in the order of
+        the line), plus _service, _user, _level, _line."""
+        result = []
+        for line in self.log_lines(offset):
+            fields = parse_decision_text(line.text)
+            if fields is None:
+                continue
+            if user is not None and line.user != user:
+                continue
+            fields.update(_service=line.service, _user=line.user,
+                          _level=line.level, _line=str(line))
+            result.append(fields)
+        return result
+
+    def exported_events(self, name=DECISION_EVENT, offset=0):
+        """Events written by the JSON log exporter (by the stats process)."""
+        result = []
+        for line in self.log_lines(offset):
+            if line.service != "stats" or not line.text.startswith("{"):
+                continue
+            try:
+                event = json.loads(line.text)
+            except ValueError:
+                continue
+            if name is None or event.get("event") == name:
+                result.append(event)
+        return result
+
+    def decision_events(self, user=None, message_id=None, offset=0):
+        """readreceipt_decision events as flat dicts of their fields (all
+        values as strings), plus _categories and _event. user: events whose
+        "user" field (inherited from the mail user's event) is user, or
+        whose message_id is one that was delivered to or appended by user
+        through this harness."""
+        result = []
+        for event in self.exported_events(DECISION_EVENT, offset):
+            fields = {k: str(v) for k, v in event.get("fields", {}).items()}
+            if user is not None and fields.get("user") != user and \
+                    fields.get("message_id") not in self.message_ids[user]:
+                continue
+            if message_id is not None and \
+                    fields.get("message_id") != message_id:
+                continue
+            fields["_categories"] = event.get("categories", [])
+            fields["_event"] = event
+            result.append(fields)
+        return result
+
+    def wait_decisions(self, user, n=1, timeout=5, offset=0):
+        """Wait until user has at least n decision log lines and n
+        exported decision events; return (lines, events)."""
+        def enough():
+            return (len(self.decision_lines(user, offset)) >= n and
+                    len(self.decision_events(user, offset=offset)) >= n)
+        try:
+            wait_until(enough, scaled(timeout),
+                       what="%d readreceipt decision(s) for %s" % (n, user))
+        except TimeoutError as e:
+            raise AssertionError(
+                "%s\nlines: %r\nevents: %r\nlog tail:\n%s" % (
+                    e, self.decision_lines(user, offset),
+                    self.decision_events(user, offset=offset),
+                    self.log_tail())) from None
+        return (self.decision_lines(user, offset),
+                self.decision_events(user, offset=offset))
+
+    def problems(self, offset=0, levels=("Panic", "Fatal")):
+        """Log lines of the given levels, plus crash reports."""
+        return [line for line in self.log_lines(offset)
+                if line.level in levels
+                or CHILD_DIED_RE.search(line.text)]
+
+    # ---- valgrind
+
+    def valgrind_reports(self):
+        """{path: text} of every valgrind log that reports an error (lines
+        that are only valgrind's own notices are ignored)."""
+        reports = {}
+        for path in sorted(glob.glob(os.path.join(self.valgrind_dir,
+                                                  "vg.*.log"))):
+            with open(path, errors="replace") as f:
+                text = f.read()
+            relevant = [line for line in text.splitlines()
+                        if line.strip() and
+                        not VALGRIND_NOTICE_RE.search(line)]
+            if relevant:
+                reports[path] = text
+        return reports
+
+
+# ---------------------------------------------------------------- IMAP help
+
+FLAGS_RE = re.compile(rb"FLAGS \(([^)]*)\)")
+
+
+def fetch_flags(conn, seq="1", uid=False):
+    """Flags of one message in the selected mailbox, as a set of str."""
+    if uid:
+        typ, data = conn.uid("FETCH", seq, "(FLAGS)")
+    else:
+        typ, data = conn.fetch(seq, "(FLAGS)")
+    assert typ == "OK", data
+    for item in data:
+        if isinstance(item, tuple):
+            item = item[0]
+        if item is None:
+            continue
+        m = FLAGS_RE.search(item)
+        if m:
+            return set(m.group(1).decode().split())
+    raise AssertionError("no FLAGS in %r" % data)
+
+
+def fetch_body(conn, seq="1", peek=False):
+    item = "BODY.PEEK[]" if peek else "BODY[]"
+    typ, data = conn.fetch(seq, "(%s)" % item)
+    assert typ == "OK", data
+    for part in data:
+        if isinstance(part, tuple):
+            return part[1]
+    raise AssertionError("no body in %r" % data)
+
+
+def imap_check(result):
+    typ, data = result
+    assert typ == "OK", (typ, data)
+    return data
+
+
+# ---------------------------------------------------------------- one user
+
+class MailUser:
+    """A user of a Dovecot instance with its own readreceipt settings, and
+    the receipts and decisions that concern it."""
+
+    def __init__(self, dovecot, sink, name, password="secret", **settings):
+        self.dovecot = dovecot
+        self.sink = sink
+        self.name = name
+        self.email = name
+        self.password = password
+        self.settings = settings
+        dovecot.add_user(name, password, **settings)
+
+    def __repr__(self):
+        return "<MailUser %s %r>" % (self.name, self.settings)
+
+    # ---- mail
+
+    def message(self, frm="boss@example.com", to=None, subject="Quarterly "
+                "report", **kwargs):
+        """A sample message to this user (see make_message)."""
+        return make_message(frm, to if to is not None else self.email,
+                            subject, **kwargs)
+
+    def deliver(self, raw=None, mail_from=None, **kwargs):
+        """Deliver raw (default: message(**kwargs)) over LMTP; returns its
+        Message-ID."""
+        if raw is None:
+            raw = self.message(**kwargs)
+        self.dovecot.deliver(self.name, raw, mail_from=mail_from)
+        return message_id_of(raw)
+
+    def append(self, conn, raw, mailbox="INBOX", flags=""):
+        """APPEND raw on conn; returns its Message-ID."""
+        self.dovecot.note_message(self.name, raw)
+        imap_check(conn.append(mailbox, flags or None, None, raw))
+        return message_id_of(raw)
+
+    def imap(self, mailbox="INBOX", **kwargs):
+        """A logged-in IMAP connection with mailbox selected (None: no
+        SELECT)."""
+        conn = self.dovecot.imap(self.name, self.password, **kwargs)
+        if mailbox is not None:
+            imap_check(conn.select(mailbox))
+        return conn
+
+    def pop3(self, **kwargs):
+        return self.dovecot.pop3(self.name, self.password, **kwargs)
+
+    def flags(self, seq="1", mailbox="INBOX"):
+        """Flags as a fresh read-only session sees them."""
+        conn = self.imap(mailbox=None)
+        try:
+            imap_check(conn.select(mailbox, readonly=True))
+            return fetch_flags(conn, seq)
+        finally:
+            conn.logout()
+
+    def all_flags(self, mailbox="INBOX"):
+        """{seq: flags} of every message in mailbox (read-only)."""
+        conn = self.imap(mailbox=None)
+        try:
+            count = int(imap_check(conn.select(mailbox, readonly=True))[0])
+            return {seq: fetch_flags(conn, str(seq))
+                    for seq in range(1, count + 1)}
+        finally:
+            conn.logout()
+
+    # ---- what the user's receipts and decisions look like
+
+    def receipts(self, sink=None):
+        """Messages at the sink that concern this user: they mention its
+        address or one of its messages' Message-IDs."""
+        sink = sink or self.sink
+        needles = [self.email.encode()] + \
+            [mid.encode() for mid in self.dovecot.message_ids[self.name]]
+        return [m for m in sink.messages()
+                if any(n in m.raw for n in needles)]
+
+    def decision_lines(self):
+        return self.dovecot.decision_lines(self.name)
+
+    def decision_events(self):
+        return self.dovecot.decision_events(self.name)
+
+    def wait_decision(self, message_id, timeout=5, extra=None):
+        """Wait until both the decision log line and the exported
+        readreceipt_decision event for message_id are in the log (and
+        extra(), if given, is true); return (lines, events): everything
+        logged for this user so far. A session's earlier decisions are
+        logged before this one, so the lists are complete up to it."""
+        def seen():
+            return (any(d.get("message_id") == message_id
+                        for d in self.decision_lines()) and
+                    any(e.get("message_id") == message_id
+                        for e in self.decision_events()) and
+                    (extra is None or extra()))
+        try:
+            wait_until(seen, scaled(timeout),
+                       what="decision line and event for %s" % message_id)
+        except TimeoutError as e:
+            raise AssertionError(
+                "%s (user %s)\nlines: %r\nevents: %r\nlog tail:\n%s" % (
+                    e, self.name, self.decision_lines(),
+                    [strip_private(x) for x in self.decision_events()],
+                    self.dovecot.log_tail(25))) from None
+        return self.decision_lines(), self.decision_events()
+
+    def marker(self, conn=None):
+        """Deliver one more requesting message and open it in conn (a new
+        session if None), then wait for its decision. Decisions and
+        receipts that the session's earlier commands caused are then
+        complete. Returns the marker's Message-ID."""
+        mid = self.deliver(subject="marker")
+        own = conn is None
+        if own:
+            conn = self.imap(mailbox=None)
+        try:
+            imap_check(conn.select("INBOX"))
+            uids = imap_check(conn.uid("SEARCH", None, "HEADER",
+                                       "Message-ID", '"%s"' % mid))
+            uids = uids[0].split()
+            assert len(uids) == 1, uids
+            typ, data = conn.uid("FETCH", uids[0], "(BODY[])")
+            assert typ == "OK", data
+        finally:
+            if own:
+                conn.logout()
+        self.wait_decision(mid)
+        return mid
+
+
+def strip_private(d):
+    """A decision dict without the harness' own _keys."""
+    return {k: v for k, v in d.items() if not k.startswith("_")}
+
+
+def disposition_fields(mdn):
+    """The fields of the message/disposition-notification part of a
+    parsed MDN, as {lowercase name: value}."""
+    for part in mdn.walk():
+        if part.get_content_type() != "message/disposition-notification":
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            fields = {}
+            for block in payload:
+                for k, v in block.items():
+                    fields[k.lower()] = str(v)
+            return fields
+        text = payload if isinstance(payload, str) else \
+            part.get_payload(decode=True).decode("utf-8", "replace")
+        headers = email.message_from_string(text.lstrip("\r\n"))
+        return {k.lower(): str(v) for k, v in headers.items()}
+    raise AssertionError("no message/disposition-notification part")
+
+
+def normalize_ws(value):
+    return re.sub(r"\s+", " ", str(value)).strip()
