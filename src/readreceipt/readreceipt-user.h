@@ -16,6 +16,18 @@ enum readreceipt_session_kind {
 	READRECEIPT_SESSION_POP3,
 };
 
+/* The IMAP command that is running, as the imap module reports it. */
+enum readreceipt_imap_command {
+	/* not known: no imap module, or outside a command */
+	READRECEIPT_IMAP_COMMAND_UNKNOWN = 0,
+	/* FETCH / UID FETCH: \Seen set implicitly by a body fetch */
+	READRECEIPT_IMAP_COMMAND_FETCH,
+	/* STORE / UID STORE */
+	READRECEIPT_IMAP_COMMAND_STORE,
+	/* any other command (COPY, MOVE, APPEND, ...): never an "open" */
+	READRECEIPT_IMAP_COMMAND_OTHER,
+};
+
 struct readreceipt_user {
 	union mail_user_module_context module_ctx;
 
@@ -27,6 +39,8 @@ struct readreceipt_user {
 	/* a client that shows its own receipt prompt (set by the imap
 	   module; SPEC §4 step 4) */
 	bool session_can_prompt;
+	/* set by the imap module around each command */
+	enum readreceipt_imap_command imap_command;
 	/* guards against reacting to the module's own transactions */
 	bool busy;
 };
