@@ -4,6 +4,7 @@
 #include "mail-storage-hooks.h"
 #include "readreceipt-user.h"
 #include "readreceipt-storage.h"
+#include "readreceipt-answer.h"
 #include "readreceipt-plugin.h"
 
 const char *readreceipt_plugin_version = DOVECOT_ABI_VERSION;
@@ -17,9 +18,11 @@ static struct mail_storage_hooks readreceipt_mail_storage_hooks = {
 void readreceipt_plugin_init(struct module *module)
 {
 	mail_storage_hooks_add(module, &readreceipt_mail_storage_hooks);
+	readreceipt_answer_init();
 }
 
 void readreceipt_plugin_deinit(void)
 {
+	readreceipt_answer_deinit();
 	mail_storage_hooks_remove(&readreceipt_mail_storage_hooks);
 }

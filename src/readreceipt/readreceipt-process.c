@@ -18,12 +18,12 @@
 #include "readreceipt-event.h"
 #include "readreceipt-claim.h"
 #include "readreceipt-send.h"
+#include "readreceipt-queue.h"
+#include "readreceipt-storage.h"
 #include "readreceipt-process.h"
 
 #include <time.h>
 
-#define READRECEIPT_KEYWORD_MDNSENT "$MDNSent"
-#define READRECEIPT_KEYWORD_MDNASK "$MDNAsk"
 /* how long a second session waits for the first one's send to finish */
 #define READRECEIPT_LOCK_EXTRA_SECS 5
 
@@ -41,25 +41,6 @@ static const char *const readreceipt_wanted_headers[] = {
 	"Subject", "Message-ID", "Original-Recipient", NULL
 };
 
-/* One message as read from the storage. */
-struct readreceipt_mail_info {
-	struct readreceipt_message msg;
-	uint32_t uid;
-	const char *subject;
-	const char *message_id;
-	const char *original_recipient;
-	buffer_t *header;
-};
-
-struct readreceipt_process_context {
-	struct mailbox *box;
-	struct mail_user *user;
-	struct readreceipt_user *ruser;
-	const struct readreceipt_settings *set;
-	enum readreceipt_trigger trigger;
-	bool excluded;
-};
-
 const char *readreceipt_trigger_to_str(enum readreceipt_trigger trigger)
 {
 	switch (trigger) {
@@ -69,6 +50,10 @@ const char *readreceipt_trigger_to_str(enum readreceipt_trigger trigger)
 		return "mark";
 	case READRECEIPT_TRIGGER_POP3:
 		return "pop3";
+	case READRECEIPT_TRIGGER_ANSWER:
+		return "answer";
+	case READRECEIPT_TRIGGER_FLUSH:
+		return "flush";
 	}
 	i_unreached();
 }
@@ -215,11 +200,11 @@ static const char *readreceipt_clean_message_id(const char *message_id)
 	return message_id;
 }
 
-static void
-readreceipt_emit(struct readreceipt_process_context *ctx,
-		 const struct readreceipt_mail_info *info,
-		 const struct readreceipt_verdict *verdict,
-		 const char *decision, const char *reason, const char *error)
+void readreceipt_process_emit(struct readreceipt_process_context *ctx,
+			      const struct readreceipt_mail_info *info,
+			      const struct readreceipt_verdict *verdict,
+			      const char *decision, const char *reason,
+			      const char *error)
 {
 	struct readreceipt_decision_info dinfo;
 
@@ -279,9 +264,8 @@ readreceipt_build_mdn(struct readreceipt_process_context *ctx,
    synced, so that a receipt sent by another session in the meantime is
    seen. Returns 1 if the keyword was already there, 0 if it was not (and
    set_it is FALSE, or it was set now), -1 on error. */
-static int
-readreceipt_mdnsent_check(struct mailbox *box, uint32_t uid, bool set_it,
-			  const char **error_r)
+int readreceipt_process_mdnsent(struct mailbox *box, uint32_t uid,
+				bool set_it, const char **error_r)
 {
 	const char *const keywords[] = { READRECEIPT_KEYWORD_MDNSENT, NULL };
 	struct mailbox_transaction_context *t;
@@ -322,10 +306,11 @@ readreceipt_mdnsent_check(struct mailbox *box, uint32_t uid, bool set_it,
 	return ret;
 }
 
-static void
-readreceipt_send_now(struct readreceipt_process_context *ctx,
-		     const struct readreceipt_mail_info *info,
-		     const struct readreceipt_verdict *verdict)
+enum readreceipt_send_result
+readreceipt_process_send(struct readreceipt_process_context *ctx,
+			 const struct readreceipt_mail_info *info,
+			 const struct readreceipt_verdict *verdict,
+			 bool automatic, const char **error_r)
 {
 	const struct readreceipt_settings *set = ctx->set;
 	struct readreceipt_claim *claim;
@@ -334,62 +319,50 @@ readreceipt_send_now(struct readreceipt_process_context *ctx,
 	int ret;
 
 	if (set->user_email == NULL) {
-		readreceipt_emit(ctx, info, verdict, "failed", "no_user_email",
-				 "readreceipt_user_email is not set and the "
-				 "username is not an address");
-		return;
+		*error_r = "readreceipt_user_email is not set and the "
+			"username is not an address";
+		return READRECEIPT_SEND_NO_USER_EMAIL;
 	}
 
 	ret = readreceipt_claim_lock(ctx->user, set->submission_timeout_secs +
 				     READRECEIPT_LOCK_EXTRA_SECS,
-				     &claim, &error);
-	if (ret <= 0) {
-		readreceipt_emit(ctx, info, verdict, "failed", "lock", error);
-		return;
-	}
+				     &claim, error_r);
+	if (ret <= 0)
+		return READRECEIPT_SEND_LOCK_FAILED;
 
 	/* Checked again under the lock: another session may have sent it
 	   while this one read the headers. */
-	ret = readreceipt_mdnsent_check(ctx->box, info->uid, FALSE, &error);
+	ret = readreceipt_process_mdnsent(ctx->box, info->uid, FALSE, error_r);
 	if (ret != 0) {
 		readreceipt_claim_unlock(&claim);
-		if (ret > 0) {
-			readreceipt_emit(ctx, info, verdict, "suppressed",
-					 "already_sent", NULL);
-		} else {
-			readreceipt_emit(ctx, info, verdict, "failed",
-					 "storage", error);
-		}
-		return;
+		return ret > 0 ? READRECEIPT_SEND_ALREADY_SENT :
+			READRECEIPT_SEND_STORAGE_FAILED;
 	}
 	ret = readreceipt_claim_rate_check(claim, set->max_per_hour,
-					   ioloop_time, &error);
+					   ioloop_time, error_r);
 	if (ret <= 0) {
 		readreceipt_claim_unlock(&claim);
-		readreceipt_emit(ctx, info, verdict, "failed",
-				 ret == 0 ? "rate_limited" : "storage",
-				 ret == 0 ? t_strdup_printf(
-				 "readreceipt_max_per_hour=%u reached",
-				 set->max_per_hour) : error);
-		return;
+		if (ret < 0)
+			return READRECEIPT_SEND_STORAGE_FAILED;
+		*error_r = t_strdup_printf("readreceipt_max_per_hour=%u "
+					   "reached", set->max_per_hour);
+		return READRECEIPT_SEND_RATE_LIMITED;
 	}
 
 	mdn = t_str_new(2048);
-	readreceipt_build_mdn(ctx, info, verdict, TRUE, mdn);
+	readreceipt_build_mdn(ctx, info, verdict, automatic, mdn);
 	ret = readreceipt_send(ctx->user, set, &verdict->recipients, mdn,
-			       &error);
+			       error_r);
 	if (ret <= 0) {
 		readreceipt_claim_unlock(&claim);
-		readreceipt_emit(ctx, info, verdict, "failed",
-				 ret == 0 ? "permanent_failure" :
-				 "temporary_failure", error);
-		return;
+		return ret == 0 ? READRECEIPT_SEND_PERMANENT_FAILURE :
+			READRECEIPT_SEND_TEMPORARY_FAILURE;
 	}
 	if (readreceipt_claim_rate_add(claim, set->max_per_hour, ioloop_time,
 				       &error) < 0)
 		e_error(ctx->ruser->event, "Failed to count the receipt: %s",
 			error);
-	ret = readreceipt_mdnsent_check(ctx->box, info->uid, TRUE, &error);
+	ret = readreceipt_process_mdnsent(ctx->box, info->uid, TRUE, &error);
 	readreceipt_claim_unlock(&claim);
 	if (ret < 0) {
 		/* The receipt is out; only the marker is missing. Say so
@@ -398,33 +371,148 @@ readreceipt_send_now(struct readreceipt_process_context *ctx,
 			"but $MDNSent could not be set: %s", info->uid,
 			ctx->box->vname, error);
 	}
-	readreceipt_emit(ctx, info, verdict, "sent", verdict->reason, NULL);
+	return READRECEIPT_SEND_OK;
+}
+
+const char *readreceipt_send_result_reason(enum readreceipt_send_result result)
+{
+	switch (result) {
+	case READRECEIPT_SEND_OK:
+		return "sent";
+	case READRECEIPT_SEND_ALREADY_SENT:
+		return "already_sent";
+	case READRECEIPT_SEND_TEMPORARY_FAILURE:
+		return "temporary_failure";
+	case READRECEIPT_SEND_PERMANENT_FAILURE:
+		return "permanent_failure";
+	case READRECEIPT_SEND_RATE_LIMITED:
+		return "rate_limited";
+	case READRECEIPT_SEND_NO_USER_EMAIL:
+		return "no_user_email";
+	case READRECEIPT_SEND_LOCK_FAILED:
+		return "lock";
+	case READRECEIPT_SEND_STORAGE_FAILED:
+		return "storage";
+	}
+	i_unreached();
+}
+
+void readreceipt_process_pending(const struct readreceipt_mail_info *info,
+				 const struct readreceipt_verdict *verdict,
+				 const char *reason,
+				 struct readreceipt_pending *pending_r)
+{
+	i_zero(pending_r);
+	t_array_init(&pending_r->to, 4);
+	if (array_is_created(&verdict->recipients))
+		array_append_array(&pending_r->to, &verdict->recipients);
+	pending_r->subject = info->subject == NULL ? "" :
+		readreceipt_mdn_clean_subject(info->subject);
+	pending_r->message_id = info->message_id == NULL ? "" :
+		info->message_id;
+	pending_r->reason = reason;
+	pending_r->since = ioloop_time;
+}
+
+/* Queue the receipt with reason, and say so in the event. Without an
+   attribute dict nothing can wait: the decision is "failed". */
+static void
+readreceipt_process_queue(struct readreceipt_process_context *ctx,
+			  const struct readreceipt_mail_info *info,
+			  const struct readreceipt_verdict *verdict,
+			  const char *reason, const char *detail)
+{
+	struct readreceipt_pending pending;
+	const char *error;
+
+	if (!ctx->queue_available) {
+		if (!ctx->ruser->no_dict_logged) {
+			ctx->ruser->no_dict_logged = TRUE;
+			e_error(ctx->ruser->event, "Receipts that wait for "
+				"the user need mail_attribute_dict: none is "
+				"configured, so they are dropped");
+		}
+		readreceipt_process_emit(ctx, info, verdict, "failed",
+					 "no_attribute_dict", detail);
+		return;
+	}
+	readreceipt_process_pending(info, verdict, reason, &pending);
+	if (readreceipt_queue_add(ctx->box, info->uid, &pending,
+				  &error) < 0) {
+		readreceipt_process_emit(ctx, info, verdict, "failed",
+					 "storage", error);
+		return;
+	}
+	readreceipt_process_emit(ctx, info, verdict, "queued", reason, detail);
 }
 
 static void
-readreceipt_process_one(struct readreceipt_process_context *ctx,
-			struct mail *mail, uint32_t uid)
+readreceipt_process_send_auto(struct readreceipt_process_context *ctx,
+			      const struct readreceipt_mail_info *info,
+			      const struct readreceipt_verdict *verdict)
+{
+	enum readreceipt_send_result result;
+	const char *error = NULL;
+
+	result = readreceipt_process_send(ctx, info, verdict, TRUE, &error);
+	switch (result) {
+	case READRECEIPT_SEND_OK:
+		readreceipt_process_emit(ctx, info, verdict, "sent",
+					 verdict->reason, NULL);
+		break;
+	case READRECEIPT_SEND_ALREADY_SENT:
+		readreceipt_process_emit(ctx, info, verdict, "suppressed",
+					 "already_sent", NULL);
+		break;
+	case READRECEIPT_SEND_TEMPORARY_FAILURE:
+	case READRECEIPT_SEND_RATE_LIMITED:
+		/* never dropped: it waits for the next try where it can */
+		if (ctx->queue_available) {
+			readreceipt_process_queue(ctx, info, verdict,
+				result == READRECEIPT_SEND_RATE_LIMITED ?
+				READRECEIPT_PENDING_REASON_RATE_LIMITED :
+				READRECEIPT_PENDING_REASON_RETRY, error);
+			break;
+		}
+		/* fall through */
+	default:
+		readreceipt_process_emit(ctx, info, verdict, "failed",
+			readreceipt_send_result_reason(result), error);
+		break;
+	}
+}
+
+int readreceipt_process_read(struct readreceipt_process_context *ctx,
+			     uint32_t uid,
+			     struct readreceipt_mail_info *info_r)
+{
+	int ret;
+
+	if (!mail_set_uid(ctx->mail, uid))
+		return 0;
+	ret = readreceipt_mail_read(ctx, ctx->mail, info_r);
+	if (ret < 0) {
+		e_error(ctx->ruser->event, "Failed to read UID %u in %s: %s",
+			uid, ctx->box->vname,
+			mailbox_get_last_internal_error(ctx->box, NULL));
+	}
+	return ret;
+}
+
+static void
+readreceipt_process_one(struct readreceipt_process_context *ctx, uint32_t uid)
 {
 	struct readreceipt_mail_info info;
 	struct readreceipt_verdict verdict;
 	const char *decision;
-	int ret;
 
-	if (!mail_set_uid(mail, uid))
+	if (readreceipt_process_read(ctx, uid, &info) <= 0)
 		return;
-	ret = readreceipt_mail_read(ctx, mail, &info);
-	if (ret <= 0) {
-		if (ret < 0) {
-			e_error(ctx->ruser->event, "Failed to read UID %u "
-				"in %s: %s", uid, ctx->box->vname,
-				mailbox_get_last_internal_error(ctx->box,
-								NULL));
-		}
-		return;
-	}
 
+	/* The queue exists: what would wait for the user is queued, and
+	   where no attribute dict can hold it, the decision says so. */
 	readreceipt_policy_decide(ctx->set, &info.msg,
-				  ctx->ruser->session_can_prompt, FALSE,
+				  ctx->ruser->session_can_prompt, TRUE,
 				  pool_datastack_create(), &verdict);
 	decision = readreceipt_action_to_decision(verdict.action);
 	switch (verdict.action) {
@@ -432,18 +520,49 @@ readreceipt_process_one(struct readreceipt_process_context *ctx,
 		break;
 	case READRECEIPT_ACTION_SUPPRESS:
 	case READRECEIPT_ACTION_IGNORE:
-		readreceipt_emit(ctx, &info, &verdict, decision,
-				 verdict.reason, NULL);
+		readreceipt_process_emit(ctx, &info, &verdict, decision,
+					 verdict.reason, NULL);
 		break;
 	case READRECEIPT_ACTION_QUEUE:
-		/* no pending queue in this build */
-		readreceipt_emit(ctx, &info, &verdict, "failed",
-				 "no_queue", NULL);
+		readreceipt_process_queue(ctx, &info, &verdict,
+					  verdict.reason, NULL);
 		break;
 	case READRECEIPT_ACTION_SEND:
-		readreceipt_send_now(ctx, &info, &verdict);
+		readreceipt_process_send_auto(ctx, &info, &verdict);
 		break;
 	}
+}
+
+void readreceipt_process_begin(struct readreceipt_process_context *ctx,
+			       struct mailbox *box,
+			       enum readreceipt_trigger trigger)
+{
+	struct mailbox_header_lookup_ctx *headers;
+
+	i_zero(ctx);
+	ctx->box = box;
+	ctx->user = box->storage->user;
+	ctx->ruser = readreceipt_user_get(ctx->user);
+	i_assert(ctx->ruser != NULL);
+	ctx->set = ctx->ruser->set;
+	ctx->trigger = trigger;
+	ctx->queue_available = readreceipt_queue_available(ctx->user);
+
+	/* nothing the module does itself may trigger it again */
+	ctx->prev_busy = ctx->ruser->busy;
+	ctx->ruser->busy = TRUE;
+	ctx->excluded = readreceipt_mailbox_excluded(box, ctx->set);
+	headers = mailbox_header_lookup_init(box, readreceipt_wanted_headers);
+	ctx->t = mailbox_transaction_begin(box, 0, "readreceipt");
+	ctx->mail = mail_alloc(ctx->t, MAIL_FETCH_FLAGS, headers);
+	mailbox_header_lookup_unref(&headers);
+}
+
+void readreceipt_process_end(struct readreceipt_process_context *ctx)
+{
+	mail_free(&ctx->mail);
+	mailbox_transaction_rollback(&ctx->t);
+	ctx->ruser->busy = ctx->prev_busy;
 }
 
 void readreceipt_process_seen(struct mailbox *box,
@@ -451,42 +570,33 @@ void readreceipt_process_seen(struct mailbox *box,
 			      unsigned int seen_count)
 {
 	struct readreceipt_process_context ctx;
-	struct mailbox_header_lookup_ctx *headers;
-	struct mailbox_transaction_context *t;
-	struct mail *mail;
+	struct readreceipt_user *ruser =
+		readreceipt_user_get(box->storage->user);
+	enum readreceipt_trigger trigger;
 	uint32_t uid;
 
-	i_zero(&ctx);
-	ctx.box = box;
-	ctx.user = box->storage->user;
-	ctx.ruser = readreceipt_user_get(ctx.user);
-	i_assert(ctx.ruser != NULL);
-	ctx.set = ctx.ruser->set;
-
-	if (ctx.ruser->session == READRECEIPT_SESSION_POP3)
-		ctx.trigger = READRECEIPT_TRIGGER_POP3;
-	else if (seen_count > ctx.set->bulk_limit) {
+	i_assert(ruser != NULL);
+	if (ruser->session == READRECEIPT_SESSION_POP3)
+		trigger = READRECEIPT_TRIGGER_POP3;
+	else if (seen_count > ruser->set->bulk_limit) {
 		/* "mark as read": one event for the whole command, and not
 		   a single header read */
+		i_zero(&ctx);
+		ctx.box = box;
+		ctx.user = box->storage->user;
+		ctx.ruser = ruser;
+		ctx.set = ruser->set;
 		ctx.trigger = READRECEIPT_TRIGGER_MARK;
-		readreceipt_emit(&ctx, NULL, NULL, "suppressed", "bulk", NULL);
+		readreceipt_process_emit(&ctx, NULL, NULL, "suppressed",
+					 "bulk", NULL);
 		return;
 	} else {
-		ctx.trigger = READRECEIPT_TRIGGER_OPEN;
+		trigger = READRECEIPT_TRIGGER_OPEN;
 	}
 
-	ctx.ruser->busy = TRUE;
-	ctx.excluded = readreceipt_mailbox_excluded(box, ctx.set);
-	headers = mailbox_header_lookup_init(box, readreceipt_wanted_headers);
-	t = mailbox_transaction_begin(box, 0, "readreceipt");
-	mail = mail_alloc(t, MAIL_FETCH_FLAGS, headers);
-	mailbox_header_lookup_unref(&headers);
-
+	readreceipt_process_begin(&ctx, box, trigger);
 	array_foreach_elem(uids, uid) T_BEGIN {
-		readreceipt_process_one(&ctx, mail, uid);
+		readreceipt_process_one(&ctx, uid);
 	} T_END;
-
-	mail_free(&mail);
-	mailbox_transaction_rollback(&t);
-	ctx.ruser->busy = FALSE;
+	readreceipt_process_end(&ctx);
 }

@@ -33,8 +33,9 @@ int readreceipt_queue_add(struct mailbox *box, uint32_t uid,
 /* Remove the entry of uid; a missing entry is not an error. */
 int readreceipt_queue_remove(struct mailbox *box, uint32_t uid,
 			     const char **error_r);
-/* Append every entry of the mailbox, sorted by UID. Entries whose value
-   cannot be parsed are skipped with a warning. */
+/* Append every entry of the mailbox, sorted by UID; strings come from
+   pool, which must not be a data stack pool. Values that are not entries
+   (an answer not acted on yet, a damaged value) are skipped. */
 int readreceipt_queue_list(struct mailbox *box, pool_t pool,
 			   ARRAY_TYPE(readreceipt_pending_entry) *entries,
 			   const char **error_r);

@@ -2,11 +2,15 @@
 
 #include "lib.h"
 #include "array.h"
+#include "ioloop.h"
 #include "mail-storage-private.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-user.h"
 #include "readreceipt-process.h"
+#include "readreceipt-queue.h"
 #include "readreceipt-storage.h"
+
+#include <time.h>
 
 #define READRECEIPT_CONTEXT(obj) \
 	MODULE_CONTEXT(obj, readreceipt_storage_module)
@@ -19,6 +23,13 @@
    with this reason; flag changes made through a virtual mailbox never
    trigger a receipt (SPEC §3). */
 #define READRECEIPT_VIRTUAL_REASON_PREFIX "virtual_"
+/* the pending queue is retried at most this often by a session's commits */
+#define READRECEIPT_FLUSH_INTERVAL_SECS 60
+
+struct readreceipt_answer_rec {
+	uint32_t uid;
+	enum readreceipt_answer answer;
+};
 
 struct readreceipt_transaction {
 	union mailbox_transaction_module_context module_ctx;
@@ -27,6 +38,11 @@ struct readreceipt_transaction {
 	   in IMAP, since more means "mark as read" anyway */
 	ARRAY_TYPE(uint32_t) uids;
 	unsigned int seen_count;
+	/* answers to pending entries set in this transaction */
+	ARRAY(struct readreceipt_answer_rec) answers;
+	/* messages whose pending entry goes away: the client set $MDNSent
+	   itself, or they were expunged */
+	ARRAY_TYPE(uint32_t) done_uids;
 	bool ignore:1;
 };
 
@@ -47,8 +63,8 @@ readreceipt_transaction_get(struct mailbox_transaction_context *t)
 	if (rt != NULL)
 		return rt;
 
-	/* created on the first \Seen change only, so that the many
-	   transactions without one cost nothing */
+	/* created on the first change that matters only, so that the
+	   many transactions without one cost nothing */
 	rt = i_new(struct readreceipt_transaction, 1);
 	i_array_init(&rt->uids, 4);
 	rt->ignore = t->reason != NULL &&
@@ -60,7 +76,40 @@ readreceipt_transaction_get(struct mailbox_transaction_context *t)
 static void readreceipt_transaction_free(struct readreceipt_transaction *rt)
 {
 	array_free(&rt->uids);
+	if (array_is_created(&rt->answers))
+		array_free(&rt->answers);
+	if (array_is_created(&rt->done_uids))
+		array_free(&rt->done_uids);
 	i_free(rt);
+}
+
+static void
+readreceipt_transaction_add_done(struct mailbox_transaction_context *t,
+				 uint32_t uid)
+{
+	struct readreceipt_transaction *rt = readreceipt_transaction_get(t);
+
+	if (!array_is_created(&rt->done_uids))
+		i_array_init(&rt->done_uids, 8);
+	array_push_back(&rt->done_uids, &uid);
+}
+
+bool readreceipt_storage_add_answer(struct mailbox_transaction_context *t,
+				    uint32_t uid,
+				    enum readreceipt_answer answer)
+{
+	struct readreceipt_transaction *rt;
+	struct readreceipt_answer_rec *rec;
+
+	if (READRECEIPT_CONTEXT(t->box) == NULL)
+		return FALSE;
+	rt = readreceipt_transaction_get(t);
+	if (!array_is_created(&rt->answers))
+		i_array_init(&rt->answers, 4);
+	rec = array_append_space(&rt->answers);
+	rec->uid = uid;
+	rec->answer = answer;
+	return TRUE;
 }
 
 static void
@@ -76,6 +125,7 @@ readreceipt_mail_update_flags(struct mail *_mail, enum modify_type modify_type,
 
 	newly_seen = modify_type != MODIFY_REMOVE &&
 		(flags & MAIL_SEEN) != 0 && !ruser->busy &&
+		ruser->session != READRECEIPT_SESSION_NONE &&
 		(mail_get_flags(_mail) & MAIL_SEEN) == 0;
 
 	rmail->module_ctx.super.update_flags(_mail, modify_type, flags);
@@ -91,6 +141,56 @@ readreceipt_mail_update_flags(struct mail *_mail, enum modify_type modify_type,
 	rt->seen_count++;
 }
 
+static bool
+readreceipt_keywords_have_mdnsent(struct mail_keywords *keywords,
+				  struct mailbox *box)
+{
+	const ARRAY_TYPE(keywords) *names = mail_index_get_keywords(box->index);
+	unsigned int i;
+
+	if (keywords == NULL)
+		return FALSE;
+	for (i = 0; i < keywords->count; i++) {
+		const char *name = array_idx_elem(names, keywords->idx[i]);
+
+		if (strcasecmp(name, READRECEIPT_KEYWORD_MDNSENT) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static void
+readreceipt_mail_update_keywords(struct mail *_mail,
+				 enum modify_type modify_type,
+				 struct mail_keywords *keywords)
+{
+	struct mail_private *mail = (struct mail_private *)_mail;
+	struct readreceipt_mail *rmail = READRECEIPT_MAIL_CONTEXT(mail);
+	struct readreceipt_user *ruser =
+		readreceipt_user_get(_mail->box->storage->user);
+
+	rmail->module_ctx.super.update_keywords(_mail, modify_type, keywords);
+	/* A client that sets $MDNSent itself has sent or declined its own
+	   receipt: nothing waits for it any more. */
+	if (!ruser->busy && modify_type != MODIFY_REMOVE &&
+	    readreceipt_keywords_have_mdnsent(keywords, _mail->box))
+		readreceipt_transaction_add_done(_mail->transaction,
+						 _mail->uid);
+}
+
+static void readreceipt_mail_expunge(struct mail *_mail)
+{
+	struct mail_private *mail = (struct mail_private *)_mail;
+	struct readreceipt_mail *rmail = READRECEIPT_MAIL_CONTEXT(mail);
+	struct readreceipt_user *ruser =
+		readreceipt_user_get(_mail->box->storage->user);
+
+	rmail->module_ctx.super.expunge(_mail);
+	if (!ruser->busy && ruser->queue_available)
+		readreceipt_transaction_add_done(_mail->transaction,
+						 _mail->uid);
+}
+
 void readreceipt_mail_allocated(struct mail *_mail)
 {
 	struct mail_private *mail = (struct mail_private *)_mail;
@@ -104,7 +204,62 @@ void readreceipt_mail_allocated(struct mail *_mail)
 	rmail->module_ctx.super = *v;
 	mail->vlast = &rmail->module_ctx.super;
 	v->update_flags = readreceipt_mail_update_flags;
+	v->update_keywords = readreceipt_mail_update_keywords;
+	v->expunge = readreceipt_mail_expunge;
 	MODULE_CONTEXT_SET(mail, readreceipt_mail_module, rmail);
+}
+
+static void
+readreceipt_transaction_after_commit(struct mailbox *box,
+				     struct readreceipt_transaction *rt)
+{
+	struct readreceipt_user *ruser =
+		readreceipt_user_get(box->storage->user);
+	const struct readreceipt_answer_rec *rec;
+	const char *error;
+	unsigned int sent;
+	uint32_t uid;
+
+	/* Retries wait for the next commit that involves the module, and
+	   not more often than once a minute per session; what this commit
+	   queues waits for the next one. */
+	if (rt->seen_count > 0 && ruser->queue_available &&
+	    ruser->last_flush + READRECEIPT_FLUSH_INTERVAL_SECS <=
+	    ioloop_time) {
+		ruser->last_flush = ioloop_time;
+		T_BEGIN {
+			if (readreceipt_queue_flush(box, &sent, &error) < 0) {
+				e_error(ruser->event, "Retrying pending "
+					"receipts in %s failed: %s",
+					box->vname, error);
+			}
+		} T_END;
+	}
+
+	if (rt->seen_count > 0)
+		readreceipt_process_seen(box, &rt->uids, rt->seen_count);
+
+	if (array_is_created(&rt->answers)) {
+		array_foreach(&rt->answers, rec) T_BEGIN {
+			if (readreceipt_queue_answer(box, rec->uid,
+					rec->answer,
+					READRECEIPT_QUEUE_TRIGGER_ANSWER,
+					&error) < 0) {
+				e_warning(ruser->event, "Answer to the "
+					  "pending receipt of UID %u in %s: "
+					  "%s", rec->uid, box->vname, error);
+			}
+		} T_END;
+	}
+	if (array_is_created(&rt->done_uids) && ruser->queue_available) {
+		array_foreach_elem(&rt->done_uids, uid) T_BEGIN {
+			if (readreceipt_queue_remove(box, uid, &error) < 0) {
+				e_error(ruser->event, "Failed to remove the "
+					"pending receipt of UID %u in %s: %s",
+					uid, box->vname, error);
+			}
+		} T_END;
+	}
 }
 
 static int
@@ -116,13 +271,12 @@ readreceipt_transaction_commit(struct mailbox_transaction_context *t,
 	struct readreceipt_transaction *rt = READRECEIPT_CONTEXT(t);
 	int ret;
 
-	/* act only once the \Seen change is committed: a failed commit
-	   never sends a receipt */
+	/* act only once the change is committed: a failed commit never
+	   sends a receipt or acts on an answer */
 	ret = rbox->super.transaction_commit(t, changes_r);
 	if (rt != NULL) {
-		if (ret == 0 && !rt->ignore && rt->seen_count > 0)
-			readreceipt_process_seen(box, &rt->uids,
-						 rt->seen_count);
+		if (ret == 0 && !rt->ignore)
+			readreceipt_transaction_after_commit(box, rt);
 		readreceipt_transaction_free(rt);
 	}
 	return ret;
@@ -147,8 +301,8 @@ void readreceipt_mailbox_allocated(struct mailbox *box)
 	struct mailbox_vfuncs *v = box->vlast;
 	union mailbox_module_context *rbox;
 
-	if (ruser == NULL || ruser->session == READRECEIPT_SESSION_NONE ||
-	    ruser->busy || (box->flags & MAILBOX_FLAG_READONLY) != 0 ||
+	if (ruser == NULL || ruser->busy ||
+	    (box->flags & MAILBOX_FLAG_READONLY) != 0 ||
 	    strcmp(box->storage->name, "virtual") == 0)
 		return;
 

@@ -6,6 +6,7 @@
 #include "readreceipt-compat.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-event.h"
+#include "readreceipt-queue.h"
 #include "readreceipt-user.h"
 
 struct readreceipt_user_module readreceipt_user_module =
@@ -71,6 +72,7 @@ void readreceipt_user_created(struct mail_user *user)
 			"user: %s", error);
 	}
 	ruser->set = set;
+	ruser->queue_available = readreceipt_queue_available(user);
 	MODULE_CONTEXT_SET(user, readreceipt_user_module, ruser);
 }
 

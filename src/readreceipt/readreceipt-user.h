@@ -43,6 +43,12 @@ struct readreceipt_user {
 	enum readreceipt_imap_command imap_command;
 	/* guards against reacting to the module's own transactions */
 	bool busy;
+	/* the user has a mail_attribute_dict: entries can wait */
+	bool queue_available;
+	/* "no attribute dict" was logged in this session */
+	bool no_dict_logged;
+	/* when the pending queue was last retried in this session */
+	time_t last_flush;
 };
 
 extern MODULE_CONTEXT_DEFINE(readreceipt_user_module,

@@ -87,6 +87,9 @@ def dovecot(workdir, sink, request):
         workdir=os.path.join(workdir, "dovecot"),
         submission_host=sink.address,
         plugin_settings=GLOBAL_PLUGIN_SETTINGS,
+        # METADATA for the pending queue; users get an attribute dict
+        # through userdb where a test needs one
+        extra_config="protocol imap {\n  imap_metadata = yes\n}\n",
         debug=rrharness.env_flag("RR_DEBUG"))
     dc.start()
     yield dc
