@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by scripts/demo.sh and scripts/test.sh: the packages this project
+# Shared by the scripts in scripts/: the packages this project
 # needs on Debian 12 and how it is built. Source it; it defines functions
 # only.
 
@@ -9,6 +9,9 @@ dovecot-lmtpd dovecot-submissiond dovecot-sieve libcmocka-dev autoconf
 automake libtool pkg-config python3-aiosmtpd python3-pytest make gcc"
 # For the integration pass under valgrind (skipped with VALGRIND=no).
 RR_APT_PACKAGES_VALGRIND="valgrind"
+# Building and checking the Debian package (scripts/test-package.sh); the
+# build dependencies in debian/control are in RR_APT_PACKAGES already.
+RR_APT_PACKAGES_PKG="build-essential debhelper dpkg-dev lintian"
 
 RR_TOP_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 
@@ -30,14 +33,10 @@ rr_missing_packages() {
 	done
 }
 
-rr_install_deps() {
-	local wanted missing
-	wanted="$RR_APT_PACKAGES"
-	if [ "${VALGRIND:-yes}" != no ]; then
-		wanted="$wanted $RR_APT_PACKAGES_VALGRIND"
-	fi
-	# shellcheck disable=SC2086
-	missing=$(rr_missing_packages $wanted)
+# Installs the packages of "$@" that are missing.
+rr_apt_install() {
+	local missing
+	missing=$(rr_missing_packages "$@")
 	if [ -z "$missing" ]; then
 		return 0
 	fi
@@ -47,6 +46,21 @@ rr_install_deps() {
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
+}
+
+rr_install_deps() {
+	local wanted
+	wanted="$RR_APT_PACKAGES"
+	if [ "${VALGRIND:-yes}" != no ]; then
+		wanted="$wanted $RR_APT_PACKAGES_VALGRIND"
+	fi
+	# shellcheck disable=SC2086
+	rr_apt_install $wanted
+}
+
+rr_install_pkg_deps() {
+	# shellcheck disable=SC2086
+	rr_apt_install $RR_APT_PACKAGES $RR_APT_PACKAGES_PKG
 }
 
 # ./autogen.sh, ./configure and make, each only when needed.
