@@ -20,4 +20,21 @@ readreceipt_compat_setting(struct mail_user *user, const char *name)
 const char *
 readreceipt_compat_core_setting(struct mail_user *user, const char *name);
 
+/* The ENABLE callback given to imap_feature_register() (imap module only).
+   Dovecot 2.3 has no way to refuse an ENABLE: the callback returns void.
+   Newer versions return bool, FALSE = not enabled for this client.
+	static READRECEIPT_COMPAT_ENABLE_RET
+	callback(struct client *client)
+	{
+		...
+		READRECEIPT_COMPAT_ENABLE_RETURN(accepted);
+	} */
+#if DOVECOT_PREREQ(2, 4, 0)
+#  define READRECEIPT_COMPAT_ENABLE_RET bool
+#  define READRECEIPT_COMPAT_ENABLE_RETURN(accepted) return (accepted)
+#else
+#  define READRECEIPT_COMPAT_ENABLE_RET void
+#  define READRECEIPT_COMPAT_ENABLE_RETURN(accepted) (void)(accepted)
+#endif
+
 #endif

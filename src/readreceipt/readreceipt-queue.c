@@ -79,6 +79,7 @@ readreceipt_queue_get(struct mailbox *box, uint32_t uid, pool_t pool,
 	int ret;
 
 	*found_r = FALSE;
+	i_zero(&attr);
 	ret = mailbox_attribute_get(box, MAIL_ATTRIBUTE_TYPE_PRIVATE,
 				    readreceipt_pending_key(uid), &attr);
 	if (ret < 0) {

@@ -123,9 +123,14 @@ readreceipt_mail_update_flags(struct mail *_mail, enum modify_type modify_type,
 	struct readreceipt_transaction *rt;
 	bool newly_seen;
 
+	/* Only FETCH and STORE open a message. The imap module names the
+	   running command; another one that sets \Seen (e.g. an imapsieve
+	   script run by COPY or APPEND) never triggers a receipt. Without
+	   the imap module the command is unknown and every \Seen counts. */
 	newly_seen = modify_type != MODIFY_REMOVE &&
 		(flags & MAIL_SEEN) != 0 && !ruser->busy &&
 		ruser->session != READRECEIPT_SESSION_NONE &&
+		ruser->imap_command != READRECEIPT_IMAP_COMMAND_OTHER &&
 		(mail_get_flags(_mail) & MAIL_SEEN) == 0;
 
 	rmail->module_ctx.super.update_flags(_mail, modify_type, flags);

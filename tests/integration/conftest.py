@@ -6,6 +6,7 @@ The work directory is kept when a test failed (or RR_KEEP=yes) and its
 path printed; the Dovecot log of a failed test is attached to its report.
 """
 
+import contextlib
 import itertools
 import os
 import re
@@ -81,16 +82,23 @@ def refused_port():
     return rrharness.refused_port()
 
 
-@pytest.fixture(scope="session")
-def dovecot(workdir, sink, request):
+@contextlib.contextmanager
+def running_dovecot(workdir, name, sink, plugin_settings=None, **kwargs):
+    """A private Dovecot in workdir/name that sends to sink, with
+    GLOBAL_PLUGIN_SETTINGS updated by plugin_settings; kwargs go to
+    rrharness.Dovecot. Stopped at the end; valgrind errors fail the test
+    (or the session)."""
+    settings = dict(GLOBAL_PLUGIN_SETTINGS)
+    settings.update(plugin_settings or {})
     dc = rrharness.Dovecot(
-        workdir=os.path.join(workdir, "dovecot"),
+        workdir=os.path.join(workdir, name),
         submission_host=sink.address,
-        plugin_settings=GLOBAL_PLUGIN_SETTINGS,
+        plugin_settings=settings,
         # METADATA for the pending queue; users get an attribute dict
         # through userdb where a test needs one
-        extra_config="protocol imap {\n  imap_metadata = yes\n}\n",
-        debug=rrharness.env_flag("RR_DEBUG"))
+        extra_config="protocol imap {\n  imap_metadata = yes\n}\n" +
+        kwargs.pop("extra_config", ""),
+        debug=rrharness.env_flag("RR_DEBUG"), **kwargs)
     dc.start()
     yield dc
     # waits until the master and every process it had are gone
@@ -100,6 +108,12 @@ def dovecot(workdir, sink, request):
         pytest.fail("valgrind reported errors:\n" + "\n".join(
             "==== %s\n%s" % (path, text) for path, text in reports.items()),
             pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def dovecot(workdir, sink, request):
+    with running_dovecot(workdir, "dovecot", sink) as dc:
+        yield dc
 
 
 _user_counter = itertools.count(1)

@@ -10,6 +10,8 @@ Environment:
   READRECEIPT_BUILDDIR    top build directory; modules are taken from its
                           .libs/ (default: the source tree of this file)
   READRECEIPT_NO_PLUGIN   "yes": do not load the plugin (stock Dovecot only)
+  READRECEIPT_NO_IMAP_MODULE  "yes": load the storage module without the
+                          imap module (imap_readreceipt)
   VALGRIND                "yes": run imap, pop3 and lmtp under valgrind
   RR_TIMEOUT_FACTOR       multiplies every timeout (default 1, 10 with
                           valgrind)
@@ -45,6 +47,7 @@ DOVECOT_LIBEXEC = "/usr/lib/dovecot"
 STOCK_MODULE_DIR = "/usr/lib/dovecot/modules"
 VALGRIND_BIN = "/usr/bin/valgrind"
 MODULE_FILE = "lib20_readreceipt_plugin.so"
+IMAP_MODULE_FILE = "lib30_imap_readreceipt_plugin.so"
 MAIL_USER = "vmail"
 
 DECISION_KEYS = ("decision", "reason", "trigger", "mode", "mailbox", "uid",
@@ -455,7 +458,8 @@ class Dovecot:
 
     def __init__(self, workdir=None, submission_host=None,
                  plugin_settings=None, load_plugin=None, valgrind=None,
-                 debug=False, sieve=True, extra_config=""):
+                 debug=False, sieve=True, extra_config="",
+                 imap_module=None, imap_plugins=()):
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="readreceipt-test-")
         self.workdir = os.path.abspath(workdir)
@@ -464,6 +468,13 @@ class Dovecot:
         if load_plugin is None:
             load_plugin = not env_flag("READRECEIPT_NO_PLUGIN")
         self.load_plugin = load_plugin
+        # imap_module: also load imap_readreceipt in imap (default: yes
+        # whenever the storage module is loaded). imap_plugins: more
+        # mail_plugins for imap only, e.g. ("imap_sieve",).
+        if imap_module is None:
+            imap_module = not env_flag("READRECEIPT_NO_IMAP_MODULE")
+        self.imap_module = load_plugin and imap_module
+        self.imap_plugins = tuple(imap_plugins)
         self.valgrind = VALGRIND if valgrind is None else valgrind
         self.debug = debug
         self.sieve = sieve
@@ -512,10 +523,13 @@ class Dovecot:
         if not self.load_plugin:
             return
         test_dir = self.modules_under_test_dir()
-        if not os.path.exists(os.path.join(test_dir, MODULE_FILE)):
-            raise RuntimeError("%s not found in %s (build it with make, or "
-                               "set READRECEIPT_MODULE_DIR)"
-                               % (MODULE_FILE, test_dir))
+        wanted = [MODULE_FILE] + ([IMAP_MODULE_FILE] if self.imap_module
+                                  else [])
+        for name in wanted:
+            if not os.path.exists(os.path.join(test_dir, name)):
+                raise RuntimeError("%s not found in %s (build it with make, "
+                                   "or set READRECEIPT_MODULE_DIR)"
+                                   % (name, test_dir))
         # Copied, not linked: the mail processes (running as the mail user)
         # must be able to read them wherever the build tree is, and a
         # rebuild during a run must not change what this instance loads.
@@ -640,6 +654,13 @@ metric readreceipt_decision {
            pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
            event=DECISION_EVENT))
 
+        imap_plugins = (("imap_readreceipt",) if self.imap_module else ()) \
+            + self.imap_plugins
+        if imap_plugins:
+            add("""protocol imap {
+  mail_plugins = $mail_plugins %s
+}
+""" % " ".join(imap_plugins))
         if self.sieve:
             add("""protocol lmtp {
   mail_plugins = $mail_plugins sieve

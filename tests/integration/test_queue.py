@@ -313,3 +313,32 @@ def test_without_dict_nothing_is_queued(new_user):
               if l.user == user.name and l.level == "Error"
               and "mail_attribute_dict" in l.text]
     assert len(errors) == 1, errors
+
+
+# ---------------------------------------------------------------- prompting clients
+
+@pytest.mark.parametrize("how", ["id-roundcube", "enable"])
+def test_prompting_client_gets_entries_not_automatic_receipts(
+        new_user, dovecot, how):
+    """Mode internal with prompt=no would send automatically; a client that
+    shows its own prompt gets a queued entry (reason prompt) instead."""
+    user = queue_user(new_user, dovecot, readreceipt_prompt="no")
+    mid = user.deliver()
+    conn = user.imap(mailbox=None)
+    try:
+        if how == "enable":
+            typ, data = conn._simple_command("ENABLE", "XREADRECEIPT")
+            assert typ == "OK", data
+        else:
+            imap_check(conn.xatom("ID", '("name" "Roundcube" "version" '
+                                        '"1.6.0")'))
+        imap_check(conn.select("INBOX"))
+        fetch_body(conn, "1")
+    finally:
+        conn.logout()
+    d = wait_decisions(user, mid, 1)[-1]
+    assert (d["decision"], d["reason"], d["trigger"]) == \
+        ("queued", "prompt", "open"), d
+    assert pending(user)["reason"] == "prompt"
+    assert user.receipts() == []
+    assert "$MDNSent" not in user.flags()
