@@ -595,3 +595,61 @@ const char *readreceipt_mode_to_str(enum readreceipt_mode mode)
 	}
 	i_unreached();
 }
+
+static const char *
+readreceipt_settings_join(const ARRAY_TYPE(const_string) *list)
+{
+	string_t *str = t_str_new(128);
+	const char *entry;
+
+	array_foreach_elem(list, entry) {
+		if (str_len(str) > 0)
+			str_append_c(str, ' ');
+		str_append(str, entry);
+	}
+	return str_c(str);
+}
+
+static const char *readreceipt_settings_bool(bool value)
+{
+	return value ? "yes" : "no";
+}
+
+const char *
+readreceipt_settings_value(const struct readreceipt_settings *set,
+			   const char *name)
+{
+	if (strcmp(name, "readreceipt_mode") == 0)
+		return readreceipt_mode_names[set->mode];
+	if (strcmp(name, "readreceipt_domains") == 0)
+		return readreceipt_settings_join(&set->domains);
+	if (strcmp(name, "readreceipt_allow") == 0)
+		return readreceipt_settings_join(&set->allow);
+	if (strcmp(name, "readreceipt_prompt") == 0)
+		return readreceipt_settings_bool(set->prompt);
+	if (strcmp(name, "readreceipt_user_email") == 0)
+		return set->user_email == NULL ? "" : set->user_email;
+	if (strcmp(name, "readreceipt_unprompted") == 0)
+		return readreceipt_unprompted_names[set->unprompted];
+	if (strcmp(name, "readreceipt_prompt_clients") == 0)
+		return readreceipt_settings_join(&set->prompt_clients);
+	if (strcmp(name, "readreceipt_bulk_limit") == 0)
+		return dec2str(set->bulk_limit);
+	if (strcmp(name, "readreceipt_exclude") == 0)
+		return readreceipt_settings_join(&set->exclude);
+	if (strcmp(name, "readreceipt_max_per_hour") == 0)
+		return dec2str(set->max_per_hour);
+	if (strcmp(name, "readreceipt_hide_forbidden") == 0)
+		return readreceipt_settings_bool(set->hide_forbidden);
+	if (strcmp(name, "readreceipt_request") == 0)
+		return readreceipt_request_names[set->request];
+	if (strcmp(name, "readreceipt_submission_host") == 0)
+		return set->submission_host == NULL ? "" : set->submission_host;
+	if (strcmp(name, "readreceipt_submission_timeout") == 0)
+		return dec2str(set->submission_timeout_secs);
+	if (strcmp(name, "readreceipt_reporting_ua") == 0)
+		return set->reporting_ua;
+	if (strcmp(name, "readreceipt_include_headers") == 0)
+		return readreceipt_settings_bool(set->include_headers);
+	return NULL;
+}

@@ -95,4 +95,12 @@ int readreceipt_settings_parse(pool_t pool,
 
 const char *readreceipt_mode_to_str(enum readreceipt_mode mode);
 
+/* The value of the named setting (one of readreceipt_setting_names[]) as
+   set uses it, in the form the setting is written: lists space-separated,
+   booleans yes/no, "" for an address or host that is not set. Allocated
+   from the data stack; NULL for an unknown name. */
+const char *
+readreceipt_settings_value(const struct readreceipt_settings *set,
+			   const char *name);
+
 #endif

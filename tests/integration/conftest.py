@@ -116,6 +116,23 @@ def dovecot(workdir, sink, request):
         yield dc
 
 
+@pytest.fixture(scope="session")
+def doveadm_module(dovecot):
+    """The doveadm module under test, loadable by doveadm for the session
+    (see rrharness.DoveadmModule)."""
+    module = rrharness.DoveadmModule(dovecot).install()
+    yield module
+    module.remove()
+
+
+@pytest.fixture
+def doveadm(doveadm_module, dovecot):
+    """dovecot.doveadm(*args, fmt=None), for tests of the doveadm module."""
+    if doveadm_module.unusable is not None:
+        pytest.skip(doveadm_module.unusable)
+    return dovecot.doveadm
+
+
 _user_counter = itertools.count(1)
 
 

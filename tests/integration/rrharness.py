@@ -15,11 +15,16 @@ Environment:
   VALGRIND                "yes": run imap, pop3 and lmtp under valgrind
   RR_TIMEOUT_FACTOR       multiplies every timeout (default 1, 10 with
                           valgrind)
+
+doveadm loads its plugins only from DOVEADM_MODULE_DIR: with
+READRECEIPT_MODULE_DIR set the doveadm module is the one installed there,
+otherwise DoveadmModule links the one under test there for the session.
 """
 
 import collections
 import email
 import email.policy
+import filecmp
 import glob
 import imaplib
 import json
@@ -48,6 +53,16 @@ STOCK_MODULE_DIR = "/usr/lib/dovecot/modules"
 VALGRIND_BIN = "/usr/bin/valgrind"
 MODULE_FILE = "lib20_readreceipt_plugin.so"
 IMAP_MODULE_FILE = "lib30_imap_readreceipt_plugin.so"
+DOVEADM_BIN = "/usr/bin/doveadm"
+# compiled into doveadm: its plugins load from nowhere else
+DOVEADM_MODULE_DIR = "/usr/lib/dovecot/modules/doveadm"
+DOVEADM_MODULE_FILE = "lib30_doveadm_readreceipt_plugin.so"
+# doveadm's exit codes (sysexits.h, doveadm.h)
+EX_USAGE = 64
+EX_NOTPOSSIBLE = 65
+EX_NOUSER = 67
+EX_NOTFOUND = 68
+EX_TEMPFAIL = 75
 MAIL_USER = "vmail"
 
 DECISION_KEYS = ("decision", "reason", "trigger", "mode", "mailbox", "uid",
@@ -449,6 +464,94 @@ def conf_value(value):
     if value == "" or re.search(r'[\s"#{}]', value):
         return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
     return value
+
+
+def queue_implemented():
+    """TRUE when the storage module under test exports the pending queue
+    (SPEC §6) that the doveadm commands list, send, ignore and flush use."""
+    path = os.path.join(Dovecot.modules_under_test_dir(), MODULE_FILE)
+    try:
+        out = subprocess.run(["nm", "-D", "--defined-only", path],
+                             capture_output=True, text=True,
+                             check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return re.search(r"(?m) T readreceipt_queue_list$", out) is not None
+
+
+class DoveadmResult:
+    """What one doveadm run printed and returned. rows: with -f tab, the
+    table as a list of {column title: value}."""
+
+    def __init__(self, cmd, completed):
+        self.cmd = cmd
+        self.rc = completed.returncode
+        self.stdout = completed.stdout.decode("utf-8", "replace")
+        self.stderr = completed.stderr.decode("utf-8", "replace")
+
+    @property
+    def rows(self):
+        lines = self.stdout.splitlines()
+        if not lines:
+            return []
+        titles = lines[0].split("\t")
+        return [dict(zip(titles, line.split("\t"))) for line in lines[1:]]
+
+    def __repr__(self):
+        return "<doveadm %s: rc=%d\nstdout:\n%s\nstderr:\n%s>" % (
+            " ".join(self.cmd), self.rc, self.stdout, self.stderr)
+
+
+class DoveadmModule:
+    """Makes the doveadm module under test loadable for a session.
+
+    doveadm loads its plugins only from DOVEADM_MODULE_DIR. When the module
+    under test is an installed one (READRECEIPT_MODULE_DIR), it is already
+    there. Otherwise a link to the instance's copy of the module is placed
+    there and removed again by remove(). A file that is already there is
+    never replaced: if it is the same as the module under test it is used,
+    else `unusable` says why the doveadm tests cannot run."""
+
+    def __init__(self, dovecot):
+        self.path = os.path.join(DOVEADM_MODULE_DIR, DOVEADM_MODULE_FILE)
+        self.source = os.path.join(dovecot.module_dir, DOVEADM_MODULE_FILE)
+        self.load_plugin = dovecot.load_plugin
+        self.linked = False
+        self.unusable = None
+
+    def install(self):
+        if not self.load_plugin:
+            self.unusable = "the readreceipt plugin is not loaded"
+            return self
+        if os.environ.get("READRECEIPT_MODULE_DIR"):
+            if not os.path.exists(self.path):
+                self.unusable = "%s is not installed" % self.path
+            return self
+        if not os.path.exists(self.source):
+            raise RuntimeError("%s was not built (make)"
+                               % DOVEADM_MODULE_FILE)
+        if os.path.islink(self.path) and not os.path.exists(self.path):
+            # a link of a test run that was killed: its target is gone
+            os.unlink(self.path)
+        if os.path.lexists(self.path):
+            if not os.path.islink(self.path) and \
+                    filecmp.cmp(self.path, self.source, shallow=False):
+                return self
+            self.unusable = (
+                "%s exists and is not the module under test (an installed "
+                "package, or another test run); test the installed one "
+                "with READRECEIPT_MODULE_DIR=%s" % (
+                    self.path, os.path.dirname(DOVEADM_MODULE_DIR)))
+            return self
+        os.symlink(self.source, self.path)
+        self.linked = True
+        return self
+
+    def remove(self):
+        if self.linked and os.path.islink(self.path) and \
+                os.readlink(self.path) == self.source:
+            os.unlink(self.path)
+        self.linked = False
 
 
 class Dovecot:
@@ -877,6 +980,27 @@ import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SO
         conn.pass_(password or self.users[user][0])
         return conn
 
+    # ---- doveadm
+
+    def doveadm(self, *args, fmt=None, timeout=30):
+        """Run doveadm -c <this instance's config> [-f fmt] args... as root
+        (under valgrind when the instance uses it). Returns a
+        DoveadmResult; a doveadm that crashed fails the test."""
+        cmd = [DOVEADM_BIN, "-c", self.config_path]
+        if fmt is not None:
+            cmd += ["-f", fmt]
+        cmd += [str(a) for a in args]
+        if self.valgrind:
+            # the valgrind command line of a service, without its binary
+            cmd = self._service_executable("doveadm").split()[:-1] + cmd
+        res = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                             capture_output=True, timeout=scaled(timeout))
+        result = DoveadmResult(cmd, res)
+        if res.returncode < 0 or "Panic:" in result.stderr or \
+                (self.valgrind and res.returncode == 99):
+            raise AssertionError("doveadm crashed: %r" % result)
+        return result
+
     # ---- log
 
     def log_text(self, offset=0):
@@ -1114,6 +1238,11 @@ class MailUser:
                     for seq in range(1, count + 1)}
         finally:
             conn.logout()
+
+    def doveadm(self, command, *args, fmt="tab"):
+        """doveadm [-f fmt] readreceipt <command> -u <this user> args..."""
+        return self.dovecot.doveadm("readreceipt", command, "-u", self.name,
+                                    *args, fmt=fmt)
 
     # ---- what the user's receipts and decisions look like
 

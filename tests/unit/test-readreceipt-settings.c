@@ -31,68 +31,25 @@ static const char *test_lookup(const char *name, void *context)
 	return NULL;
 }
 
-static const char *test_join(const ARRAY_TYPE(const_string) *list)
-{
-	string_t *str = t_str_new(128);
-	const char *entry;
-
-	array_foreach_elem(list, entry) {
-		if (str_len(str) > 0)
-			str_append_c(str, ' ');
-		str_append(str, entry);
-	}
-	return str_c(str);
-}
-
-static const char *test_bool(bool value)
-{
-	return value ? "yes" : "no";
-}
-
-/* One setting's parsed value as text; field is the setting name without
-   the "readreceipt_" prefix. */
+/* One setting's parsed value as text, as readreceipt_settings_value()
+   shows it; field is the setting name without the "readreceipt_" prefix.
+   An address or host that is not set is "(null)", so that the cases tell
+   NULL from "". */
 static const char *
 test_field(const struct readreceipt_settings *set, const char *field)
 {
-	static const char *const unprompted[] = { "defer", "send", "ignore" };
-	static const char *const request[] = { "strip", "reject", "allow" };
+	const char *value;
 
-	if (strcmp(field, "mode") == 0)
-		return readreceipt_mode_to_str(set->mode);
-	if (strcmp(field, "domains") == 0)
-		return test_join(&set->domains);
-	if (strcmp(field, "allow") == 0)
-		return test_join(&set->allow);
-	if (strcmp(field, "prompt") == 0)
-		return test_bool(set->prompt);
-	if (strcmp(field, "user_email") == 0)
-		return set->user_email == NULL ? "(null)" : set->user_email;
-	if (strcmp(field, "unprompted") == 0)
-		return unprompted[set->unprompted];
-	if (strcmp(field, "prompt_clients") == 0)
-		return test_join(&set->prompt_clients);
-	if (strcmp(field, "bulk_limit") == 0)
-		return dec2str(set->bulk_limit);
-	if (strcmp(field, "exclude") == 0)
-		return test_join(&set->exclude);
-	if (strcmp(field, "max_per_hour") == 0)
-		return dec2str(set->max_per_hour);
-	if (strcmp(field, "hide_forbidden") == 0)
-		return test_bool(set->hide_forbidden);
-	if (strcmp(field, "request") == 0)
-		return request[set->request];
-	if (strcmp(field, "submission_host") == 0) {
-		return set->submission_host == NULL ? "(null)" :
-			set->submission_host;
-	}
-	if (strcmp(field, "submission_timeout") == 0)
-		return dec2str(set->submission_timeout_secs);
-	if (strcmp(field, "reporting_ua") == 0)
-		return set->reporting_ua;
-	if (strcmp(field, "include_headers") == 0)
-		return test_bool(set->include_headers);
-	fail_msg("test_field: unknown field %s", field);
-	return NULL;
+	if (strcmp(field, "user_email") == 0 && set->user_email == NULL)
+		return "(null)";
+	if (strcmp(field, "submission_host") == 0 &&
+	    set->submission_host == NULL)
+		return "(null)";
+	value = readreceipt_settings_value(set,
+		t_strconcat("readreceipt_", field, NULL));
+	if (value == NULL)
+		fail_msg("test_field: unknown field %s", field);
+	return value;
 }
 
 /* Parse pairs (full setting names) and check the result. error is the
@@ -724,9 +681,9 @@ static void test_settings_datastack_pool(void **state ATTR_UNUSED)
 		test_lookup, &env, TEST_USERNAME, TEST_HOSTNAME, &set,
 		&error), 0);
 	assert_int_equal(set->mode, READRECEIPT_MODE_INTERNAL);
-	assert_string_equal(test_join(&set->allow),
+	assert_string_equal(test_field(set, "allow"),
 			    "a@example.org @example.net");
-	assert_string_equal(test_join(&set->domains), ".example.com");
+	assert_string_equal(test_field(set, "domains"), ".example.com");
 }
 
 static void test_settings_names(void **state ATTR_UNUSED)
@@ -805,6 +762,37 @@ static void test_settings_mode_to_str(void **state ATTR_UNUSED)
 	}
 }
 
+/* Every documented setting has a value (the cases check what it is);
+   what is not set shows as "", anything else is no setting. */
+static void test_settings_value(void **state ATTR_UNUSED)
+{
+	static const char *const no_pairs[] = { NULL };
+	struct readreceipt_settings *set;
+	struct test_env env;
+	const char *const *name, *error;
+	pool_t pool;
+
+	i_zero(&env);
+	env.pairs = no_pairs;
+	t_array_init(&env.asked, 16);
+	pool = pool_alloconly_create("test settings", 1024);
+	assert_int_equal(readreceipt_settings_parse(pool, test_lookup, &env,
+		NULL, TEST_HOSTNAME, &set, &error), 0);
+	for (name = readreceipt_setting_names; *name != NULL; name++) {
+		if (readreceipt_settings_value(set, *name) == NULL)
+			fail_msg("%s has no value", *name);
+	}
+	assert_null(set->user_email);
+	assert_string_equal(readreceipt_settings_value(set,
+		"readreceipt_user_email"), "");
+	assert_null(set->submission_host);
+	assert_string_equal(readreceipt_settings_value(set,
+		"readreceipt_submission_host"), "");
+	assert_null(readreceipt_settings_value(set, "readreceipt_unknown"));
+	assert_null(readreceipt_settings_value(set, "mode"));
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -815,6 +803,7 @@ int main(void)
 		cmocka_unit_test(test_settings_datastack_pool),
 		cmocka_unit_test(test_settings_names),
 		cmocka_unit_test(test_settings_mode_to_str),
+		cmocka_unit_test(test_settings_value),
 	};
 
 	return TEST_RUN("readreceipt-settings", tests);
