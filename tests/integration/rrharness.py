@@ -51,6 +51,9 @@ DOVECOT_BIN = "/usr/sbin/dovecot"
 DOVECOT_LIBEXEC = "/usr/lib/dovecot"
 STOCK_MODULE_DIR = "/usr/lib/dovecot/modules"
 VALGRIND_BIN = "/usr/bin/valgrind"
+# Dovecot's own known reports (not this project's): see the file
+VALGRIND_SUPPRESSIONS = os.path.join(os.path.dirname(os.path.abspath(
+    __file__)), "valgrind.supp")
 MODULE_FILE = "lib20_readreceipt_plugin.so"
 IMAP_MODULE_FILE = "lib30_imap_readreceipt_plugin.so"
 DOVEADM_BIN = "/usr/bin/doveadm"
@@ -650,6 +653,7 @@ class Dovecot:
         return " ".join([
             VALGRIND_BIN, "-q", "--error-exitcode=99",
             "--leak-check=no", "--track-origins=yes", "--vgdb=no",
+            "--suppressions=%s" % VALGRIND_SUPPRESSIONS,
             "--log-file=%s/vg.%s.%%p.log" % (self.valgrind_dir, service),
             "--num-callers=30", path])
 
