@@ -526,6 +526,26 @@ void readreceipt_policy_decide(const struct readreceipt_settings *set,
 	i_assert(verdict_r->reason != NULL);
 }
 
+bool readreceipt_policy_requested(const struct readreceipt_settings *set,
+				  const struct readreceipt_message *msg)
+{
+	ARRAY_TYPE(const_string) addrs;
+	struct policy_request req;
+	bool requested;
+
+	if (policy_header_count(msg->disposition_notification_to) == 0)
+		return FALSE;
+
+	T_BEGIN {
+		t_array_init(&addrs, 4);
+		i_zero(&req);
+		req.addrs = &addrs;
+		policy_parse_request(msg, &req);
+		requested = policy_check_eligibility(set, msg, &req) == NULL;
+	} T_END;
+	return requested;
+}
+
 const char *readreceipt_action_to_decision(enum readreceipt_action action)
 {
 	switch (action) {

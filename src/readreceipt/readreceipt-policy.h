@@ -63,6 +63,13 @@ void readreceipt_policy_decide(const struct readreceipt_settings *set,
 			       pool_t pool,
 			       struct readreceipt_verdict *verdict_r);
 
+/* TRUE when msg asks this user for a receipt that the module would
+   consider: the request is valid and the message is eligible (SPEC §3),
+   whatever the administrator's mode, allow list and prompt settings then
+   decide. This is what Sieve's readreceipt_requested test answers. */
+bool readreceipt_policy_requested(const struct readreceipt_settings *set,
+				  const struct readreceipt_message *msg);
+
 const char *readreceipt_action_to_decision(enum readreceipt_action action);
 
 #endif

@@ -134,44 +134,57 @@ static buffer_t *readreceipt_read_header(struct mail *mail)
 	return buf;
 }
 
+int readreceipt_message_from_mail(struct mail *mail,
+				  struct readreceipt_message *msg_r)
+{
+	unsigned int i;
+
+	i_zero(msg_r);
+	msg_r->has_mdnsent = readreceipt_has_keyword(mail,
+		READRECEIPT_KEYWORD_MDNSENT);
+	msg_r->has_mdnask = readreceipt_has_keyword(mail,
+		READRECEIPT_KEYWORD_MDNASK);
+
+	msg_r->disposition_notification_to =
+		readreceipt_get_headers(mail, "Disposition-Notification-To");
+	if (msg_r->disposition_notification_to == NULL) {
+		/* nothing is asked: the rest is never read */
+		return mail->expunged ? 0 : 1;
+	}
+	msg_r->disposition_notification_options =
+		readreceipt_get_headers(mail,
+					"Disposition-Notification-Options");
+	msg_r->return_path = readreceipt_get_headers(mail, "Return-Path");
+	msg_r->to = readreceipt_get_headers(mail, "To");
+	msg_r->cc = readreceipt_get_headers(mail, "Cc");
+	msg_r->content_type = readreceipt_get_headers(mail, "Content-Type");
+	msg_r->auto_submitted = readreceipt_get_headers(mail,
+							"Auto-Submitted");
+	msg_r->precedence = readreceipt_get_headers(mail, "Precedence");
+	for (i = 0; i < N_ELEMENTS(readreceipt_list_headers); i++) {
+		if (readreceipt_get_first(mail,
+					  readreceipt_list_headers[i]) != NULL) {
+			msg_r->has_list_header = TRUE;
+			break;
+		}
+	}
+	return mail->expunged ? 0 : 1;
+}
+
 /* Returns 1 when the message was read, 0 if it is gone, -1 on error. */
 static int
 readreceipt_mail_read(struct readreceipt_process_context *ctx,
 		      struct mail *mail, struct readreceipt_mail_info *info_r)
 {
-	struct readreceipt_message *msg = &info_r->msg;
-	unsigned int i;
+	int ret;
 
 	i_zero(info_r);
 	info_r->uid = mail->uid;
-	msg->has_mdnsent = readreceipt_has_keyword(mail,
-		READRECEIPT_KEYWORD_MDNSENT);
-	msg->has_mdnask = readreceipt_has_keyword(mail,
-		READRECEIPT_KEYWORD_MDNASK);
-	msg->excluded_mailbox = ctx->excluded;
+	ret = readreceipt_message_from_mail(mail, &info_r->msg);
+	info_r->msg.excluded_mailbox = ctx->excluded;
+	if (info_r->msg.disposition_notification_to == NULL)
+		return ret;
 
-	msg->disposition_notification_to =
-		readreceipt_get_headers(mail, "Disposition-Notification-To");
-	if (msg->disposition_notification_to == NULL) {
-		/* nothing is asked: the rest is never read */
-		return mail->expunged ? 0 : 1;
-	}
-	msg->disposition_notification_options =
-		readreceipt_get_headers(mail,
-					"Disposition-Notification-Options");
-	msg->return_path = readreceipt_get_headers(mail, "Return-Path");
-	msg->to = readreceipt_get_headers(mail, "To");
-	msg->cc = readreceipt_get_headers(mail, "Cc");
-	msg->content_type = readreceipt_get_headers(mail, "Content-Type");
-	msg->auto_submitted = readreceipt_get_headers(mail, "Auto-Submitted");
-	msg->precedence = readreceipt_get_headers(mail, "Precedence");
-	for (i = 0; i < N_ELEMENTS(readreceipt_list_headers); i++) {
-		if (readreceipt_get_first(mail,
-					  readreceipt_list_headers[i]) != NULL) {
-			msg->has_list_header = TRUE;
-			break;
-		}
-	}
 	info_r->subject = readreceipt_get_first(mail, "Subject");
 	info_r->message_id = readreceipt_get_first(mail, "Message-ID");
 	info_r->original_recipient =

@@ -7,6 +7,7 @@
 
 #include "readreceipt-policy.h"
 
+struct mail;
 struct readreceipt_pending;
 struct readreceipt_user;
 struct readreceipt_settings;
@@ -54,6 +55,13 @@ struct readreceipt_process_context {
 	struct mailbox_transaction_context *t;
 	struct mail *mail;
 };
+
+/* Fill msg_r from the message's flags and headers (strings on the data
+   stack). excluded_mailbox is left FALSE: it depends on where the message
+   is, which the caller knows. Exported for the Sieve module, which reads
+   the message being delivered. Returns 1, or 0 if the message is gone. */
+int readreceipt_message_from_mail(struct mail *mail,
+				  struct readreceipt_message *msg_r);
 
 const char *readreceipt_trigger_to_str(enum readreceipt_trigger trigger);
 /* the event reason for a send result */

@@ -1,0 +1,114 @@
+/* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "mail-storage.h"
+#include "mail-user.h"
+#include "readreceipt-settings.h"
+#include "readreceipt-policy.h"
+#include "readreceipt-user.h"
+#include "readreceipt-event.h"
+#include "readreceipt-process.h"
+#include "ext-readreceipt-common.h"
+
+/* The storage module's functions are referenced weakly: Pigeonhole loads
+   this module with RTLD_NOW, and a process that has not loaded the
+   storage module (sievec, sieve-test without it in mail_plugins, an LMTP
+   that does not list it) must still be able to compile and run scripts.
+   Where it is missing, these resolve to NULL. */
+#pragma weak readreceipt_user_get
+#pragma weak readreceipt_message_from_mail
+#pragma weak readreceipt_policy_requested
+#pragma weak readreceipt_policy_decide
+#pragma weak readreceipt_mode_to_str
+#pragma weak readreceipt_event_decision
+
+static struct readreceipt_user *
+ext_readreceipt_storage_user(struct mail_user *user)
+{
+	if (readreceipt_user_get == NULL ||
+	    readreceipt_message_from_mail == NULL ||
+	    readreceipt_policy_requested == NULL || user == NULL)
+		return NULL;
+	return readreceipt_user_get(user);
+}
+
+int ext_readreceipt_storage_requested(struct mail_user *user,
+				      struct mail *mail, bool *requested_r)
+{
+	struct readreceipt_user *ruser = ext_readreceipt_storage_user(user);
+	struct readreceipt_message msg;
+
+	*requested_r = FALSE;
+	if (ruser == NULL)
+		return 0;
+	T_BEGIN {
+		if (readreceipt_message_from_mail(mail, &msg) > 0) {
+			*requested_r = readreceipt_policy_requested(ruser->set,
+								    &msg);
+		}
+	} T_END;
+	return 1;
+}
+
+static const char *ext_readreceipt_message_id(struct mail *mail)
+{
+	const char *message_id;
+
+	if (mail_get_first_header(mail, "Message-ID", &message_id) <= 0)
+		return "";
+	/* the event line escapes it; just keep it short */
+	if (strlen(message_id) > 200)
+		return t_strconcat(t_strndup(message_id, 200), "...", NULL);
+	return message_id;
+}
+
+static const char *
+ext_readreceipt_recipients(const ARRAY_TYPE(const_string) *recipients)
+{
+	string_t *str = t_str_new(128);
+	const char *addr;
+
+	array_foreach_elem(recipients, addr) {
+		if (str_len(str) > 0)
+			str_append_c(str, ',');
+		str_append(str, addr);
+	}
+	return str_c(str);
+}
+
+void ext_readreceipt_storage_never(struct mail_user *user, struct mail *mail,
+				   const char *mailbox)
+{
+	struct readreceipt_user *ruser = ext_readreceipt_storage_user(user);
+	struct readreceipt_decision_info info;
+	struct readreceipt_verdict verdict;
+	struct readreceipt_message msg;
+
+	if (ruser == NULL || readreceipt_policy_decide == NULL ||
+	    readreceipt_mode_to_str == NULL ||
+	    readreceipt_event_decision == NULL)
+		return;
+
+	T_BEGIN {
+		if (readreceipt_message_from_mail(mail, &msg) > 0 &&
+		    readreceipt_policy_requested(ruser->set, &msg)) {
+			/* only for the requested addresses */
+			readreceipt_policy_decide(ruser->set, &msg, FALSE,
+						  FALSE,
+						  pool_datastack_create(),
+						  &verdict);
+			i_zero(&info);
+			info.decision = "suppressed";
+			info.reason = "sieve";
+			info.trigger = "delivery";
+			info.mode = readreceipt_mode_to_str(ruser->set->mode);
+			info.mailbox = mailbox;
+			info.message_id = ext_readreceipt_message_id(mail);
+			info.recipient =
+				ext_readreceipt_recipients(&verdict.recipients);
+			readreceipt_event_decision(ruser->event, &info);
+		}
+	} T_END;
+}

@@ -1,0 +1,20 @@
+#ifndef SIEVE_READRECEIPT_PLUGIN_H
+#define SIEVE_READRECEIPT_PLUGIN_H
+
+/* The Pigeonhole plugin "sieve_readreceipt": registers the extension
+   vnd.readreceipt with each Sieve instance that lists it in
+   sieve_plugins. */
+
+struct sieve_instance;
+
+extern const char *sieve_readreceipt_plugin_version;
+
+void sieve_readreceipt_plugin_load(struct sieve_instance *svinst,
+				   void **context);
+void sieve_readreceipt_plugin_unload(struct sieve_instance *svinst,
+				     void *context);
+
+void sieve_readreceipt_plugin_init(void);
+void sieve_readreceipt_plugin_deinit(void);
+
+#endif
