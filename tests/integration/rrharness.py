@@ -56,6 +56,7 @@ VALGRIND_SUPPRESSIONS = os.path.join(os.path.dirname(os.path.abspath(
     __file__)), "valgrind.supp")
 MODULE_FILE = "lib20_readreceipt_plugin.so"
 IMAP_MODULE_FILE = "lib30_imap_readreceipt_plugin.so"
+SIEVE_MODULE_FILE = "lib90_sieve_readreceipt_plugin.so"
 DOVEADM_BIN = "/usr/bin/doveadm"
 # compiled into doveadm: its plugins load from nowhere else
 DOVEADM_MODULE_DIR = "/usr/lib/dovecot/modules/doveadm"
@@ -435,7 +436,13 @@ def parse_decision_text(text):
     order of the line, or None if text is not a decision line. Raises
     ValueError if it is one but does not parse."""
     if not text.startswith(DECISION_PREFIX):
-        return None
+        # In LMTP (Sieve rules at delivery) the recipient's event carries
+        # lmtp-server's own prefix first: "lmtp-server: conn ...: rcpt
+        # ...: readreceipt: decision=..."
+        pos = text.find(": " + DECISION_PREFIX)
+        if not text.startswith("lmtp-server: ") or pos < 0:
+            return None
+        text = text[pos + 2:]
     rest = text[len("readreceipt:"):]
     fields = {}
     pos = 0
@@ -565,7 +572,7 @@ class Dovecot:
     def __init__(self, workdir=None, submission_host=None,
                  plugin_settings=None, load_plugin=None, valgrind=None,
                  debug=False, sieve=True, extra_config="",
-                 imap_module=None, imap_plugins=()):
+                 imap_module=None, imap_plugins=(), sieve_module=None):
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="readreceipt-test-")
         self.workdir = os.path.abspath(workdir)
@@ -581,6 +588,10 @@ class Dovecot:
             imap_module = not env_flag("READRECEIPT_NO_IMAP_MODULE")
         self.imap_module = load_plugin and imap_module
         self.imap_plugins = tuple(imap_plugins)
+        # sieve_module: load sieve_readreceipt in LMTP's Sieve and enable
+        # vnd.readreceipt (default: whenever Sieve and the storage module
+        # are loaded and the module was built).
+        self.sieve_module = sieve_module
         self.valgrind = VALGRIND if valgrind is None else valgrind
         self.debug = debug
         self.sieve = sieve
@@ -639,10 +650,16 @@ class Dovecot:
         # Copied, not linked: the mail processes (running as the mail user)
         # must be able to read them wherever the build tree is, and a
         # rebuild during a run must not change what this instance loads.
-        for path in glob.glob(os.path.join(test_dir, "lib*readreceipt*.so")):
+        # An installed tree keeps the Sieve module in modules/sieve.
+        for path in glob.glob(os.path.join(test_dir, "lib*readreceipt*.so")) \
+                + glob.glob(os.path.join(test_dir, "sieve",
+                                         SIEVE_MODULE_FILE)):
             dest = os.path.join(self.module_dir, os.path.basename(path))
             shutil.copyfile(os.path.realpath(path), dest)
             os.chmod(dest, 0o755)
+        if self.sieve_module is None:
+            self.sieve_module = self.sieve and os.path.exists(
+                os.path.join(self.module_dir, SIEVE_MODULE_FILE))
 
     def _service_executable(self, service):
         path = os.path.join(DOVECOT_LIBEXEC, service)
@@ -784,6 +801,12 @@ import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SO
         plugin = {}
         if self.sieve:
             plugin["sieve"] = "file:~/sieve;active=~/.dovecot.sieve"
+        if self.sieve and self.load_plugin and self.sieve_module:
+            # Pigeonhole loads its plugins from sieve_plugin_dir, here
+            # the same folder as the mail plugins.
+            plugin["sieve_plugin_dir"] = self.module_dir
+            plugin["sieve_plugins"] = "sieve_readreceipt"
+            plugin["sieve_extensions"] = "+vnd.readreceipt"
         if self.submission_host:
             plugin["readreceipt_submission_host"] = self.submission_host
         plugin["readreceipt_submission_timeout"] = 2
