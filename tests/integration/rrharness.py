@@ -633,7 +633,10 @@ class Dovecot:
         if os.path.isdir(self.module_dir):
             shutil.rmtree(self.module_dir)
         os.makedirs(self.module_dir)
-        for path in glob.glob(os.path.join(STOCK_MODULE_DIR, "lib*.so")):
+        # The stock Sieve plugins too (sieve_imapsieve, ...): this folder
+        # is also sieve_plugin_dir when the Sieve module is tested.
+        for path in glob.glob(os.path.join(STOCK_MODULE_DIR, "lib*.so")) + \
+                glob.glob(os.path.join(STOCK_MODULE_DIR, "sieve", "lib*.so")):
             if "readreceipt" not in os.path.basename(path):
                 os.symlink(path, os.path.join(self.module_dir,
                                               os.path.basename(path)))
