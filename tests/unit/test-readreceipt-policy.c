@@ -108,12 +108,20 @@ static const char *test_action_name(enum readreceipt_action action)
 	return "?";
 }
 
+/* the reasons of SPEC §3: the message is not eligible at all */
+static const char *const test_ineligible_reasons[] = {
+	"already_sent", "excluded_mailbox", "report", "auto_submitted",
+	"mailing_list", "not_addressed_to_user", "own_message",
+	"invalid_request", NULL
+};
+
 static void test_run_case(const struct policy_case *c)
 {
 	struct readreceipt_settings *set;
 	struct readreceipt_message msg;
 	struct readreceipt_verdict verdict;
 	const char *error, *recipients;
+	bool requested;
 	pool_t pool;
 
 	pool = pool_alloconly_create("test policy", 4096);
@@ -154,6 +162,15 @@ static void test_run_case(const struct policy_case *c)
 		fail_msg("case \"%s\": consent_required: expected %d, got %d",
 			 c->name, c->consent_required ? 1 : 0,
 			 verdict.consent_required ? 1 : 0);
+	}
+	/* Sieve's readreceipt_requested answers "considered at all": a
+	   decision other than "no request" or an eligibility suppression */
+	requested = verdict.action != READRECEIPT_ACTION_NONE &&
+		!str_array_find(test_ineligible_reasons, verdict.reason);
+	if (readreceipt_policy_requested(set, &msg) != requested) {
+		fail_msg("case \"%s\": requested: expected %d (reason %s)",
+			 c->name, requested ? 1 : 0,
+			 verdict.reason == NULL ? "(null)" : verdict.reason);
 	}
 	recipients = test_join(&verdict.recipients);
 	if (null_strcmp(recipients, c->recipients) != 0) {
