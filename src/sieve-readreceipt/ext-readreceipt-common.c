@@ -177,8 +177,10 @@ ext_readreceipt_runtime_init(const struct sieve_extension *ext,
 	sieve_result_extension_set_context(renv->result, ext, rctx);
 
 	/* Attached to every store of the message, whichever script adds
-	   it and wherever the rule is in the script: the keyword is chosen
-	   when the store executes, after all scripts ran. */
+	   it: the keyword is chosen when the store executes, so a rule
+	   anywhere in a script applies to that script's stores and to the
+	   implicit keep. (A sieve_before script's fileinto executes before
+	   the personal script runs: a later rule cannot reach that copy.) */
 	sieve_result_add_implicit_side_effect(renv->result, NULL, TRUE, ext,
 					      &readreceipt_side_effect, NULL);
 	return SIEVE_EXEC_OK;
