@@ -197,10 +197,19 @@ readreceipt_mail_read(struct readreceipt_process_context *ctx,
 static const char *
 readreceipt_recipients_str(const struct readreceipt_verdict *verdict)
 {
-	if (!array_is_created(&verdict->recipients) ||
-	    array_count(&verdict->recipients) == 0)
+	const char *addr;
+	string_t *str;
+
+	if (!array_is_created(&verdict->recipients))
 		return "";
-	return t_strarray_join(array_front(&verdict->recipients), ",");
+	/* the array is not NULL-terminated: join it by count */
+	str = t_str_new(64);
+	array_foreach_elem(&verdict->recipients, addr) {
+		if (str_len(str) > 0)
+			str_append_c(str, ',');
+		str_append(str, addr);
+	}
+	return str_c(str);
 }
 
 static const char *readreceipt_clean_message_id(const char *message_id)
