@@ -5,7 +5,7 @@
 
 # Build, unit tests, and the integration tests' private Dovecot + SMTP sink.
 RR_APT_PACKAGES="dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d
-dovecot-lmtpd dovecot-submissiond dovecot-sieve libcmocka-dev autoconf
+dovecot-lmtpd dovecot-submissiond dovecot-sieve dovecot-managesieved libcmocka-dev autoconf
 automake libtool pkg-config python3-aiosmtpd python3-pytest make gcc"
 # For the integration pass under valgrind (skipped with VALGRIND=no).
 RR_APT_PACKAGES_VALGRIND="valgrind"

@@ -5,6 +5,8 @@ extension); sievec and sieve-test check compile-time validation.
 """
 
 import os
+import socket
+import time
 import pathlib
 import shutil
 import subprocess
@@ -12,6 +14,7 @@ import tempfile
 
 import pytest
 
+import rrharness
 from rrharness import (MAIL_USER, SIEVE_MODULE_FILE, fetch_body, scaled,
                        wait_until)
 
@@ -414,3 +417,54 @@ def test_sieve_test_requested_without_the_storage_module(dovecot, tool_dir):
     assert "readreceipt module is not loaded" in res.stdout
     assert "store message in folder: INBOX" in res.stdout
     assert "Receipts" not in res.stdout
+
+
+# ---------------------------------------------------------------- ManageSieve
+
+MANAGESIEVE = "/usr/lib/dovecot/managesieve"
+
+
+@pytest.mark.skipif(not os.path.exists(MANAGESIEVE),
+                    reason="dovecot-managesieved is not installed")
+def test_managesieve_capability_lists_the_extension(workdir, sink):
+    """A client uploading scripts over ManageSieve sees vnd.readreceipt in
+    the SIEVE capability once the plugin and the extension are enabled."""
+    from conftest import running_dovecot
+
+    port = rrharness.free_port()
+    extra = ("protocols = imap pop3 lmtp sieve\n"
+             "service managesieve-login {\n"
+             "  inet_listener sieve {\n"
+             "    address = 127.0.0.1\n"
+             "    port = %d\n"
+             "  }\n"
+             "}\n" % port)
+    with running_dovecot(workdir, "dovecot-managesieve", sink,
+                         extra_config=extra):
+        def greeting():
+            try:
+                with socket.create_connection(("127.0.0.1", port),
+                                              timeout=scaled(10)) as sock:
+                    data = b""
+                    while b"\r\nOK" not in data and \
+                            not data.startswith(b"OK"):
+                        chunk = sock.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    return data.decode()
+            except OSError:
+                return None
+        text = None
+        deadline = time.time() + scaled(10)
+        while text is None and time.time() < deadline:
+            text = greeting()
+            if text is None:
+                time.sleep(0.1)
+        assert text is not None, "no ManageSieve greeting"
+        sieve_lines = [l for l in text.splitlines()
+                       if l.upper().startswith('"SIEVE"')]
+        assert len(sieve_lines) == 1, text
+        extensions = sieve_lines[0].split('"')[3].split()
+        assert "vnd.readreceipt" in extensions, sieve_lines[0]
+        assert "fileinto" in extensions
