@@ -117,16 +117,24 @@ readreceipt_rate_read(struct readreceipt_claim *claim, time_t now,
 {
 	const char *path = t_strconcat(claim->dir, "/",
 				       READRECEIPT_CLAIM_RATE_FNAME, NULL);
-	char *buf = t_malloc0(READRECEIPT_RATE_FILE_MAX + 1);
 	const char *const *lines;
+	struct stat st;
+	size_t size;
 	ssize_t ret;
 	uint64_t t;
+	char *buf;
 	int fd;
 
 	fd = open(path, O_RDONLY);
 	if (fd == -1)
 		return;
-	ret = read(fd, buf, READRECEIPT_RATE_FILE_MAX);
+	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+		i_close_fd(&fd);
+		return;
+	}
+	size = I_MIN((size_t)st.st_size, READRECEIPT_RATE_FILE_MAX);
+	buf = t_malloc_no0(size + 1);
+	ret = read(fd, buf, size);
 	i_close_fd(&fd);
 	if (ret <= 0)
 		return;

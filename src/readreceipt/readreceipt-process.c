@@ -282,28 +282,34 @@ readreceipt_build_mdn(struct readreceipt_process_context *ctx,
 	readreceipt_mdn_build(&input, out);
 }
 
-/* Set $MDNSent on the message through a mailbox of our own, freshly
-   synced, so that a receipt sent by another session in the meantime is
-   seen. Returns 1 if the keyword was already there, 0 if it was not (and
-   set_it is FALSE, or it was set now), -1 on error. */
+/* Check, and with set_it set, $MDNSent on the message. The transaction
+   refreshes the index first, so that a receipt another session sent in the
+   meantime is seen: together with the per-user lock this makes the check
+   and the claim atomic. It works on the session's own mailbox, so the
+   storage records the keyword with its normal sync (a second mailbox
+   would rescan a Maildir twice per receipt). Returns 1 if the keyword was
+   already there (or the message is gone), 0 if it was not (and is now, with
+   set_it), -1 on error. */
 int readreceipt_process_mdnsent(struct mailbox *box, uint32_t uid,
 				bool set_it, const char **error_r)
 {
 	const char *const keywords[] = { READRECEIPT_KEYWORD_MDNSENT, NULL };
+	struct readreceipt_user *ruser =
+		readreceipt_user_get(box->storage->user);
 	struct mailbox_transaction_context *t;
 	struct mail_keywords *kw;
-	struct mailbox *sbox;
 	struct mail *mail;
+	bool prev_busy = FALSE;
 	int ret = 0;
 
-	sbox = mailbox_alloc(box->list, box->vname, 0);
-	if (mailbox_sync(sbox, 0) < 0) {
-		*error_r = mailbox_get_last_internal_error(sbox, NULL);
-		mailbox_free(&sbox);
-		return -1;
+	/* the module's own keyword is not a client's answer */
+	if (ruser != NULL) {
+		prev_busy = ruser->busy;
+		ruser->busy = TRUE;
 	}
-	t = mailbox_transaction_begin(sbox, 0, "readreceipt $MDNSent");
-	mail = mail_alloc(t, 0, NULL);
+	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_REFRESH,
+				      "readreceipt $MDNSent");
+	mail = mail_alloc(t, MAIL_FETCH_FLAGS, NULL);
 	if (!mail_set_uid(mail, uid)) {
 		/* expunged meanwhile: nothing to mark */
 		ret = 1;
@@ -311,20 +317,21 @@ int readreceipt_process_mdnsent(struct mailbox *box, uint32_t uid,
 					   READRECEIPT_KEYWORD_MDNSENT)) {
 		ret = 1;
 	} else if (set_it) {
-		kw = mailbox_keywords_create_valid(sbox, keywords);
+		kw = mailbox_keywords_create_valid(box, keywords);
 		mail_update_keywords(mail, MODIFY_ADD, kw);
 		mailbox_keywords_unref(&kw);
 	}
 	mail_free(&mail);
 	if (ret == 0 && set_it) {
 		if (mailbox_transaction_commit(&t) < 0) {
-			*error_r = mailbox_get_last_internal_error(sbox, NULL);
+			*error_r = mailbox_get_last_internal_error(box, NULL);
 			ret = -1;
 		}
 	} else {
 		mailbox_transaction_rollback(&t);
 	}
-	mailbox_free(&sbox);
+	if (ruser != NULL)
+		ruser->busy = prev_busy;
 	return ret;
 }
 
