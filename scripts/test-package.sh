@@ -134,9 +134,8 @@ while IFS= read -r path; do
 	[ "$path" != /. ] || continue
 	[ -e "$path" ] || [ -L "$path" ] || continue
 	# Directories that other packages own too (/usr/lib/dovecot/modules,
-	# /etc/dovecot/conf.d, ...) stay.
-	if [ -d "$path" ] && [ ! -L "$path" ] && dpkg-query -S "$path" \
-			>/dev/null 2>&1; then
+	# /etc/dovecot/conf.d, /lib -> usr/lib on a merged /usr, ...) stay.
+	if [ -d "$path" ] && dpkg-query -S "$path" >/dev/null 2>&1; then
 		continue
 	fi
 	echo "left after purge: $path" >&2
