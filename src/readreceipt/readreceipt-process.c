@@ -14,6 +14,7 @@
 #include "readreceipt-settings.h"
 #include "readreceipt-policy.h"
 #include "readreceipt-mdn.h"
+#include "readreceipt-message.h"
 #include "readreceipt-user.h"
 #include "readreceipt-event.h"
 #include "readreceipt-claim.h"
@@ -22,32 +23,13 @@
 
 #include <time.h>
 
-#define READRECEIPT_KEYWORD_MDNSENT "$MDNSent"
-#define READRECEIPT_KEYWORD_MDNASK "$MDNAsk"
 /* how long a second session waits for the first one's send to finish */
 #define READRECEIPT_LOCK_EXTRA_SECS 5
 
-static const char *const readreceipt_list_headers[] = {
-	"List-Id", "List-Post", "List-Owner", "List-Unsubscribe",
-	"List-Subscribe", "List-Help", "List-Archive",
-};
-
-/* every header that is read, so that they are fetched in one go */
-static const char *const readreceipt_wanted_headers[] = {
-	"Disposition-Notification-To", "Disposition-Notification-Options",
-	"Return-Path", "To", "Cc", "Content-Type", "Auto-Submitted",
-	"Precedence", "List-Id", "List-Post", "List-Owner",
-	"List-Unsubscribe", "List-Subscribe", "List-Help", "List-Archive",
-	"Subject", "Message-ID", "Original-Recipient", NULL
-};
-
 /* One message as read from the storage. */
 struct readreceipt_mail_info {
-	struct readreceipt_message msg;
+	struct readreceipt_message_info hdr;
 	uint32_t uid;
-	const char *subject;
-	const char *message_id;
-	const char *original_recipient;
 	buffer_t *header;
 };
 
@@ -59,19 +41,6 @@ struct readreceipt_process_context {
 	enum readreceipt_trigger trigger;
 	bool excluded;
 };
-
-const char *readreceipt_trigger_to_str(enum readreceipt_trigger trigger)
-{
-	switch (trigger) {
-	case READRECEIPT_TRIGGER_OPEN:
-		return "open";
-	case READRECEIPT_TRIGGER_MARK:
-		return "mark";
-	case READRECEIPT_TRIGGER_POP3:
-		return "pop3";
-	}
-	i_unreached();
-}
 
 static bool
 readreceipt_mailbox_excluded(struct mailbox *box,
@@ -91,37 +60,6 @@ readreceipt_mailbox_excluded(struct mailbox *box,
 		} else if (wildcard_match(box->vname, pattern)) {
 			return TRUE;
 		}
-	}
-	return FALSE;
-}
-
-static const char *const *
-readreceipt_get_headers(struct mail *mail, const char *name)
-{
-	const char *const *values;
-
-	if (mail_get_headers(mail, name, &values) <= 0)
-		return NULL;
-	return values;
-}
-
-static const char *
-readreceipt_get_first(struct mail *mail, const char *name)
-{
-	const char *value;
-
-	if (mail_get_first_header(mail, name, &value) <= 0)
-		return NULL;
-	return value;
-}
-
-static bool readreceipt_has_keyword(struct mail *mail, const char *keyword)
-{
-	const char *const *keywords = mail_get_keywords(mail);
-
-	for (; *keywords != NULL; keywords++) {
-		if (strcasecmp(*keywords, keyword) == 0)
-			return TRUE;
 	}
 	return FALSE;
 }
@@ -149,70 +87,25 @@ static buffer_t *readreceipt_read_header(struct mail *mail)
 	return buf;
 }
 
-/* Returns 1 when the message was read, 0 if it is gone, -1 on error. */
-static int
+/* Returns FALSE if the message is gone. */
+static bool
 readreceipt_mail_read(struct readreceipt_process_context *ctx,
 		      struct mail *mail, struct readreceipt_mail_info *info_r)
 {
-	struct readreceipt_message *msg = &info_r->msg;
-	unsigned int i;
+	struct readreceipt_message *msg = &info_r->hdr.msg;
 
 	i_zero(info_r);
 	info_r->uid = mail->uid;
-	msg->has_mdnsent = readreceipt_has_keyword(mail,
+	readreceipt_message_read(mail, FALSE, &info_r->hdr);
+	msg->has_mdnsent = readreceipt_mail_has_keyword(mail,
 		READRECEIPT_KEYWORD_MDNSENT);
-	msg->has_mdnask = readreceipt_has_keyword(mail,
+	msg->has_mdnask = readreceipt_mail_has_keyword(mail,
 		READRECEIPT_KEYWORD_MDNASK);
 	msg->excluded_mailbox = ctx->excluded;
-
-	msg->disposition_notification_to =
-		readreceipt_get_headers(mail, "Disposition-Notification-To");
-	if (msg->disposition_notification_to == NULL) {
-		/* nothing is asked: the rest is never read */
-		return mail->expunged ? 0 : 1;
-	}
-	msg->disposition_notification_options =
-		readreceipt_get_headers(mail,
-					"Disposition-Notification-Options");
-	msg->return_path = readreceipt_get_headers(mail, "Return-Path");
-	msg->to = readreceipt_get_headers(mail, "To");
-	msg->cc = readreceipt_get_headers(mail, "Cc");
-	msg->content_type = readreceipt_get_headers(mail, "Content-Type");
-	msg->auto_submitted = readreceipt_get_headers(mail, "Auto-Submitted");
-	msg->precedence = readreceipt_get_headers(mail, "Precedence");
-	for (i = 0; i < N_ELEMENTS(readreceipt_list_headers); i++) {
-		if (readreceipt_get_first(mail,
-					  readreceipt_list_headers[i]) != NULL) {
-			msg->has_list_header = TRUE;
-			break;
-		}
-	}
-	info_r->subject = readreceipt_get_first(mail, "Subject");
-	info_r->message_id = readreceipt_get_first(mail, "Message-ID");
-	info_r->original_recipient =
-		readreceipt_get_first(mail, "Original-Recipient");
-	if (ctx->set->include_headers)
+	if (msg->disposition_notification_to != NULL &&
+	    ctx->set->include_headers)
 		info_r->header = readreceipt_read_header(mail);
-	return mail->expunged ? 0 : 1;
-}
-
-static const char *
-readreceipt_recipients_str(const struct readreceipt_verdict *verdict)
-{
-	if (!array_is_created(&verdict->recipients) ||
-	    array_count(&verdict->recipients) == 0)
-		return "";
-	return t_strarray_join(array_front(&verdict->recipients), ",");
-}
-
-static const char *readreceipt_clean_message_id(const char *message_id)
-{
-	if (message_id == NULL)
-		return "";
-	/* the log line escapes it; just keep it short */
-	if (strlen(message_id) > 200)
-		return t_strconcat(t_strndup(message_id, 200), "...", NULL);
-	return message_id;
+	return !mail->expunged;
 }
 
 static void
@@ -231,9 +124,9 @@ readreceipt_emit(struct readreceipt_process_context *ctx,
 	dinfo.mailbox = ctx->box->vname;
 	dinfo.uid = info == NULL ? 0 : info->uid;
 	dinfo.message_id = info == NULL ? "" :
-		readreceipt_clean_message_id(info->message_id);
+		readreceipt_event_message_id(info->hdr.message_id);
 	dinfo.recipient = verdict == NULL ? "" :
-		readreceipt_recipients_str(verdict);
+		readreceipt_event_addresses(&verdict->recipients);
 	dinfo.error = error;
 	readreceipt_event_decision(ctx->ruser->event, &dinfo);
 }
@@ -256,9 +149,9 @@ readreceipt_build_mdn(struct readreceipt_process_context *ctx,
 	input.user_email = ctx->set->user_email;
 	input.recipients = array_front(&verdict->recipients);
 	input.recipients_count = array_count(&verdict->recipients);
-	input.orig_subject = info->subject;
-	input.orig_message_id = info->message_id;
-	input.orig_original_recipient = info->original_recipient;
+	input.orig_subject = info->hdr.subject;
+	input.orig_message_id = info->hdr.message_id;
+	input.orig_original_recipient = info->hdr.original_recipient;
 	if (info->header != NULL) {
 		input.orig_header = info->header->data;
 		input.orig_header_size = info->header->used;
@@ -301,7 +194,7 @@ readreceipt_mdnsent_check(struct mailbox *box, uint32_t uid, bool set_it,
 	if (!mail_set_uid(mail, uid)) {
 		/* expunged meanwhile: nothing to mark */
 		ret = 1;
-	} else if (readreceipt_has_keyword(mail,
+	} else if (readreceipt_mail_has_keyword(mail,
 					   READRECEIPT_KEYWORD_MDNSENT)) {
 		ret = 1;
 	} else if (set_it) {
@@ -408,22 +301,12 @@ readreceipt_process_one(struct readreceipt_process_context *ctx,
 	struct readreceipt_mail_info info;
 	struct readreceipt_verdict verdict;
 	const char *decision;
-	int ret;
 
-	if (!mail_set_uid(mail, uid))
+	if (!mail_set_uid(mail, uid) ||
+	    !readreceipt_mail_read(ctx, mail, &info))
 		return;
-	ret = readreceipt_mail_read(ctx, mail, &info);
-	if (ret <= 0) {
-		if (ret < 0) {
-			e_error(ctx->ruser->event, "Failed to read UID %u "
-				"in %s: %s", uid, ctx->box->vname,
-				mailbox_get_last_internal_error(ctx->box,
-								NULL));
-		}
-		return;
-	}
 
-	readreceipt_policy_decide(ctx->set, &info.msg,
+	readreceipt_policy_decide(ctx->set, &info.hdr.msg,
 				  ctx->ruser->session_can_prompt, FALSE,
 				  pool_datastack_create(), &verdict);
 	decision = readreceipt_action_to_decision(verdict.action);
@@ -477,7 +360,8 @@ void readreceipt_process_seen(struct mailbox *box,
 
 	ctx.ruser->busy = TRUE;
 	ctx.excluded = readreceipt_mailbox_excluded(box, ctx.set);
-	headers = mailbox_header_lookup_init(box, readreceipt_wanted_headers);
+	headers = mailbox_header_lookup_init(box,
+		readreceipt_message_wanted_headers);
 	t = mailbox_transaction_begin(box, 0, "readreceipt");
 	mail = mail_alloc(t, MAIL_FETCH_FLAGS, headers);
 	mailbox_header_lookup_unref(&headers);

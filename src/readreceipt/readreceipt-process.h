@@ -5,14 +5,6 @@
    transaction: read their headers, decide by the policy, act, and leave an
    event for each. */
 
-enum readreceipt_trigger {
-	READRECEIPT_TRIGGER_OPEN = 0,
-	READRECEIPT_TRIGGER_MARK,
-	READRECEIPT_TRIGGER_POP3,
-};
-
-const char *readreceipt_trigger_to_str(enum readreceipt_trigger trigger);
-
 /* uids holds at most seen_count UIDs; when seen_count is larger than
    readreceipt_bulk_limit in an IMAP session, the command was "mark as
    read": no headers are read and one event covers the whole command. */

@@ -147,7 +147,7 @@ void readreceipt_mailbox_allocated(struct mailbox *box)
 	struct mailbox_vfuncs *v = box->vlast;
 	union mailbox_module_context *rbox;
 
-	if (ruser == NULL || ruser->session == READRECEIPT_SESSION_NONE ||
+	if (ruser == NULL || !readreceipt_user_opens_mail(ruser) ||
 	    ruser->busy || (box->flags & MAILBOX_FLAG_READONLY) != 0 ||
 	    strcmp(box->storage->name, "virtual") == 0)
 		return;

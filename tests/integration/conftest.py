@@ -86,6 +86,8 @@ def dovecot(workdir, sink, request):
     dc = rrharness.Dovecot(
         workdir=os.path.join(workdir, "dovecot"),
         submission_host=sink.address,
+        # the submission service relays what clients send to the sink
+        submission_relay=sink.address,
         plugin_settings=GLOBAL_PLUGIN_SETTINGS,
         debug=rrharness.env_flag("RR_DEBUG"))
     dc.start()
