@@ -3,10 +3,12 @@
 # needs on Debian 12 and how it is built. Source it; it defines functions
 # only.
 
-# Build, unit tests, and the integration tests' private Dovecot + SMTP sink.
+# Build, unit tests, and the integration tests' private Dovecot + SMTP sink
+# (swaks and curl are the third-party clients the tests drive).
 RR_APT_PACKAGES="dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d
-dovecot-lmtpd dovecot-submissiond dovecot-sieve dovecot-managesieved libcmocka-dev autoconf
-automake libtool pkg-config python3-aiosmtpd python3-pytest make gcc"
+dovecot-lmtpd dovecot-submissiond dovecot-sieve dovecot-managesieved
+libcmocka-dev autoconf automake libtool pkg-config python3-aiosmtpd
+python3-pytest make gcc swaks curl"
 # For the integration pass under valgrind (skipped with VALGRIND=no).
 RR_APT_PACKAGES_VALGRIND="valgrind"
 # Building and checking the Debian package (scripts/test-package.sh); the

@@ -1,6 +1,7 @@
 /* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
 
 #include "lib.h"
+#include "array.h"
 #include "str.h"
 #include "strescape.h"
 #include "readreceipt-event.h"
@@ -53,6 +54,56 @@ readreceipt_event_append(string_t *str, const char *key, const char *value)
 	str_append_c(str, '"');
 }
 
+const char *readreceipt_trigger_to_str(enum readreceipt_trigger trigger)
+{
+	switch (trigger) {
+	case READRECEIPT_TRIGGER_OPEN:
+		return "open";
+	case READRECEIPT_TRIGGER_MARK:
+		return "mark";
+	case READRECEIPT_TRIGGER_POP3:
+		return "pop3";
+	case READRECEIPT_TRIGGER_ANSWER:
+		return "answer";
+	case READRECEIPT_TRIGGER_FLUSH:
+		return "flush";
+	case READRECEIPT_TRIGGER_DELIVERY:
+		return "delivery";
+	}
+	i_unreached();
+}
+
+const char *
+readreceipt_event_addresses(const ARRAY_TYPE(const_string) *addrs)
+{
+	string_t *str;
+	const char *addr;
+
+	if (!array_is_created(addrs) || array_count(addrs) == 0)
+		return "";
+	/* not t_strarray_join(): the array has no NULL at its end */
+	str = t_str_new(128);
+	array_foreach_elem(addrs, addr) {
+		if (str_len(str) > 0)
+			str_append_c(str, ',');
+		str_append(str, addr);
+	}
+	return str_c(str);
+}
+
+const char *readreceipt_event_message_id(const char *message_id)
+{
+	if (message_id == NULL)
+		return "";
+	/* the log line escapes it; just keep it short */
+	if (strlen(message_id) > READRECEIPT_EVENT_MESSAGE_ID_MAX) {
+		return t_strconcat(t_strndup(message_id,
+				   READRECEIPT_EVENT_MESSAGE_ID_MAX),
+				   "...", NULL);
+	}
+	return message_id;
+}
+
 const char *
 readreceipt_event_format(const struct readreceipt_decision_info *info)
 {
@@ -97,4 +148,34 @@ void readreceipt_event_decision(struct event *parent,
 		e_warning(e->event(), "%s", line);
 	else
 		e_info(e->event(), "%s", line);
+}
+
+const char *
+readreceipt_event_submission_format(
+	const struct readreceipt_submission_info *info)
+{
+	string_t *str = t_str_new(256);
+
+	readreceipt_event_append(str, "action", info->action);
+	readreceipt_event_append(str, "reason", info->reason);
+	readreceipt_event_append(str, "kind", info->kind);
+	readreceipt_event_append(str, "message_id", info->message_id);
+	readreceipt_event_append(str, "recipient", info->recipient);
+	return str_c(str);
+}
+
+void
+readreceipt_event_submission(struct event *parent,
+			     const struct readreceipt_submission_info *info)
+{
+	struct event_passthrough *e;
+
+	e = event_create_passthrough(parent)->
+		set_name(READRECEIPT_EVENT_SUBMISSION)->
+		add_str("action", info->action)->
+		add_str("reason", info->reason)->
+		add_str("kind", info->kind)->
+		add_str("message_id", info->message_id)->
+		add_str("recipient", info->recipient);
+	e_info(e->event(), "%s", readreceipt_event_submission_format(info));
 }

@@ -7,6 +7,20 @@
 extern struct event_category event_category_readreceipt;
 
 #define READRECEIPT_EVENT_DECISION "readreceipt_decision"
+#define READRECEIPT_EVENT_SUBMISSION "readreceipt_submission"
+#define READRECEIPT_EVENT_MESSAGE_ID_MAX 200
+
+/* what made the module consider a message (the trigger field) */
+enum readreceipt_trigger {
+	READRECEIPT_TRIGGER_OPEN = 0,
+	READRECEIPT_TRIGGER_MARK,
+	READRECEIPT_TRIGGER_POP3,
+	/* an answer to a pending entry (client or doveadm) */
+	READRECEIPT_TRIGGER_ANSWER,
+	/* a retry of what waits (doveadm flush, or the next commit) */
+	READRECEIPT_TRIGGER_FLUSH,
+	READRECEIPT_TRIGGER_DELIVERY,
+};
 
 struct readreceipt_decision_info {
 	/* sent, queued, suppressed, ignored, failed */
@@ -29,8 +43,40 @@ struct readreceipt_decision_info {
 void readreceipt_event_decision(struct event *parent,
 				const struct readreceipt_decision_info *info);
 
+/* What the submission module did with one outgoing message (SPEC §7). */
+struct readreceipt_submission_info {
+	/* accepted, rejected, stripped */
+	const char *action;
+	const char *reason;
+	/* receipt: the message is a receipt; request: it asks for one */
+	const char *kind;
+	const char *message_id;
+	/* comma-separated envelope recipients (for recipient_not_allowed:
+	   the one that is not allowed) */
+	const char *recipient;
+};
+
+const char *readreceipt_trigger_to_str(enum readreceipt_trigger trigger);
+
+/* The requested addresses as the recipient field shows them: joined
+   with ",", "" for none. */
+const char *
+readreceipt_event_addresses(const ARRAY_TYPE(const_string) *addrs);
+/* A Message-ID as the message_id field shows it: "" for none, cut after
+   READRECEIPT_EVENT_MESSAGE_ID_MAX characters. */
+const char *readreceipt_event_message_id(const char *message_id);
+
+/* Emit a readreceipt_submission event as a child of parent and log it
+   (Info). */
+void
+readreceipt_event_submission(struct event *parent,
+			     const struct readreceipt_submission_info *info);
+
 /* The log line's text for info (without the "readreceipt: " prefix). */
 const char *
 readreceipt_event_format(const struct readreceipt_decision_info *info);
+const char *
+readreceipt_event_submission_format(
+	const struct readreceipt_submission_info *info);
 
 #endif

@@ -5,6 +5,7 @@
 #include "readreceipt-user.h"
 #include "readreceipt-storage.h"
 #include "readreceipt-answer.h"
+#include "readreceipt-delivery.h"
 #include "readreceipt-plugin.h"
 
 const char *readreceipt_plugin_version = DOVECOT_ABI_VERSION;
@@ -15,14 +16,20 @@ static struct mail_storage_hooks readreceipt_mail_storage_hooks = {
 	.mail_allocated = readreceipt_mail_allocated,
 };
 
+static struct mail_storage_hooks readreceipt_delivery_hooks = {
+	.mailbox_allocated = readreceipt_delivery_mailbox_allocated,
+};
+
 void readreceipt_plugin_init(struct module *module)
 {
 	mail_storage_hooks_add(module, &readreceipt_mail_storage_hooks);
 	readreceipt_answer_init();
+	mail_storage_hooks_add(module, &readreceipt_delivery_hooks);
 }
 
 void readreceipt_plugin_deinit(void)
 {
 	readreceipt_answer_deinit();
+	mail_storage_hooks_remove(&readreceipt_delivery_hooks);
 	mail_storage_hooks_remove(&readreceipt_mail_storage_hooks);
 }

@@ -372,19 +372,28 @@ policy_check_eligibility(const struct readreceipt_settings *set,
 	return NULL;
 }
 
-static bool
-policy_recipients_allowed(const struct readreceipt_settings *set,
-			  const ARRAY_TYPE(const_string) *addrs)
+bool
+readreceipt_policy_recipient_allowed(const struct readreceipt_settings *set,
+				     const char *addr)
 {
-	const char *addr, *domain;
+	return readreceipt_domain_matches(readreceipt_address_domain(addr),
+					  &set->domains) ||
+		readreceipt_allow_matches(addr, &set->allow);
+}
+
+/* Returns the first address that mode internal does not allow, or NULL
+   if it allows them all. */
+static const char *
+policy_first_not_allowed(const struct readreceipt_settings *set,
+			 const ARRAY_TYPE(const_string) *addrs)
+{
+	const char *addr;
 
 	array_foreach_elem(addrs, addr) {
-		domain = readreceipt_address_domain(addr);
-		if (!readreceipt_domain_matches(domain, &set->domains) &&
-		    !readreceipt_allow_matches(addr, &set->allow))
-			return FALSE;
+		if (!readreceipt_policy_recipient_allowed(set, addr))
+			return addr;
 	}
-	return TRUE;
+	return NULL;
 }
 
 /* RFC 8098 §2.1: an MDN is not sent without the user's confirmation when
@@ -430,7 +439,8 @@ policy_decide_eligible(const struct readreceipt_settings *set,
 		verdict->reason = POLICY_REASON_MODE_DISABLED;
 		return;
 	case READRECEIPT_MODE_INTERNAL:
-		if (!policy_recipients_allowed(set, &verdict->recipients)) {
+		if (policy_first_not_allowed(set,
+					     &verdict->recipients) != NULL) {
 			verdict->action = READRECEIPT_ACTION_SUPPRESS;
 			verdict->reason = POLICY_REASON_RECIPIENT_NOT_ALLOWED;
 			return;
@@ -561,4 +571,48 @@ const char *readreceipt_action_to_decision(enum readreceipt_action action)
 		return "ignored";
 	}
 	i_unreached();
+}
+
+bool readreceipt_policy_hide_at_delivery(
+	const struct readreceipt_verdict *verdict)
+{
+	return verdict->action == READRECEIPT_ACTION_SUPPRESS &&
+		strcmp(verdict->reason, POLICY_REASON_ALREADY_SENT) != 0 &&
+		strcmp(verdict->reason, POLICY_REASON_EXCLUDED_MAILBOX) != 0;
+}
+
+const char *
+readreceipt_policy_outgoing_receipt(const struct readreceipt_settings *set,
+				    const ARRAY_TYPE(const_string) *recipients,
+				    const char **recipient_r)
+{
+	*recipient_r = NULL;
+	if (set->error != NULL)
+		return POLICY_REASON_INVALID_SETTINGS;
+	switch (set->mode) {
+	case READRECEIPT_MODE_DISABLED:
+		return POLICY_REASON_MODE_DISABLED;
+	case READRECEIPT_MODE_INTERNAL:
+		*recipient_r = policy_first_not_allowed(set, recipients);
+		return *recipient_r == NULL ? NULL :
+			POLICY_REASON_RECIPIENT_NOT_ALLOWED;
+	case READRECEIPT_MODE_ANY:
+		return NULL;
+	}
+	i_unreached();
+}
+
+enum readreceipt_request
+readreceipt_policy_outgoing_request(const struct readreceipt_settings *set,
+				    const char **reason_r)
+{
+	if (set->error != NULL)
+		*reason_r = POLICY_REASON_INVALID_SETTINGS;
+	else if (set->mode == READRECEIPT_MODE_DISABLED)
+		*reason_r = POLICY_REASON_MODE_DISABLED;
+	else {
+		*reason_r = NULL;
+		return READRECEIPT_REQUEST_ALLOW;
+	}
+	return set->request;
 }

@@ -4,7 +4,7 @@
 /* Eligibility (SPEC §3) and decision (SPEC §4). Pure: headers and settings
    in, verdict and reason out. */
 
-struct readreceipt_settings;
+#include "readreceipt-settings.h"
 
 /* Everything the policy needs to know about one message. Header arrays are
    NULL-terminated lists of the raw (unfolded) values of every instance of
@@ -71,5 +71,38 @@ bool readreceipt_policy_requested(const struct readreceipt_settings *set,
 				  const struct readreceipt_message *msg);
 
 const char *readreceipt_action_to_decision(enum readreceipt_action action);
+
+/* TRUE if addr (normalized) may receive receipts in mode internal: it is
+   in readreceipt_domains or matches readreceipt_allow. */
+bool
+readreceipt_policy_recipient_allowed(const struct readreceipt_settings *set,
+				     const char *addr);
+
+/* TRUE if a verdict reached while the message is delivered forbids its
+   receipt whatever happens later, so that it is saved with $MDNSent
+   (readreceipt_hide_forbidden). Where the message is stored does not
+   count (it may be moved), and a message that has $MDNSent needs
+   nothing. */
+bool readreceipt_policy_hide_at_delivery(
+	const struct readreceipt_verdict *verdict);
+
+/* SPEC §9: may the user's own client send a receipt to these envelope
+   recipients (normalized addresses)? Returns NULL if it may, else the
+   reason: "invalid_settings", "mode_disabled", or
+   "recipient_not_allowed" with *recipient_r the first recipient that mode
+   internal does not allow. */
+const char *
+readreceipt_policy_outgoing_receipt(const struct readreceipt_settings *set,
+				    const ARRAY_TYPE(const_string) *recipients,
+				    const char **recipient_r);
+
+/* SPEC §9: what becomes of Disposition-Notification-To in the user's
+   outgoing mail. When receipts are disabled (by the mode or by invalid
+   settings), returns readreceipt_request with *reason_r "mode_disabled"
+   or "invalid_settings"; otherwise READRECEIPT_REQUEST_ALLOW with
+   *reason_r NULL. */
+enum readreceipt_request
+readreceipt_policy_outgoing_request(const struct readreceipt_settings *set,
+				    const char **reason_r);
 
 #endif

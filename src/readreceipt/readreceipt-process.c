@@ -20,43 +20,13 @@
 #include "readreceipt-send.h"
 #include "readreceipt-queue.h"
 #include "readreceipt-storage.h"
+#include "readreceipt-message.h"
 #include "readreceipt-process.h"
 
 #include <time.h>
 
 /* how long a second session waits for the first one's send to finish */
 #define READRECEIPT_LOCK_EXTRA_SECS 5
-
-static const char *const readreceipt_list_headers[] = {
-	"List-Id", "List-Post", "List-Owner", "List-Unsubscribe",
-	"List-Subscribe", "List-Help", "List-Archive",
-};
-
-/* every header that is read, so that they are fetched in one go */
-static const char *const readreceipt_wanted_headers[] = {
-	"Disposition-Notification-To", "Disposition-Notification-Options",
-	"Return-Path", "To", "Cc", "Content-Type", "Auto-Submitted",
-	"Precedence", "List-Id", "List-Post", "List-Owner",
-	"List-Unsubscribe", "List-Subscribe", "List-Help", "List-Archive",
-	"Subject", "Message-ID", "Original-Recipient", NULL
-};
-
-const char *readreceipt_trigger_to_str(enum readreceipt_trigger trigger)
-{
-	switch (trigger) {
-	case READRECEIPT_TRIGGER_OPEN:
-		return "open";
-	case READRECEIPT_TRIGGER_MARK:
-		return "mark";
-	case READRECEIPT_TRIGGER_POP3:
-		return "pop3";
-	case READRECEIPT_TRIGGER_ANSWER:
-		return "answer";
-	case READRECEIPT_TRIGGER_FLUSH:
-		return "flush";
-	}
-	i_unreached();
-}
 
 static bool
 readreceipt_mailbox_excluded(struct mailbox *box,
@@ -76,37 +46,6 @@ readreceipt_mailbox_excluded(struct mailbox *box,
 		} else if (wildcard_match(box->vname, pattern)) {
 			return TRUE;
 		}
-	}
-	return FALSE;
-}
-
-static const char *const *
-readreceipt_get_headers(struct mail *mail, const char *name)
-{
-	const char *const *values;
-
-	if (mail_get_headers(mail, name, &values) <= 0)
-		return NULL;
-	return values;
-}
-
-static const char *
-readreceipt_get_first(struct mail *mail, const char *name)
-{
-	const char *value;
-
-	if (mail_get_first_header(mail, name, &value) <= 0)
-		return NULL;
-	return value;
-}
-
-static bool readreceipt_has_keyword(struct mail *mail, const char *keyword)
-{
-	const char *const *keywords = mail_get_keywords(mail);
-
-	for (; *keywords != NULL; keywords++) {
-		if (strcasecmp(*keywords, keyword) == 0)
-			return TRUE;
 	}
 	return FALSE;
 }
@@ -137,58 +76,40 @@ static buffer_t *readreceipt_read_header(struct mail *mail)
 int readreceipt_message_from_mail(struct mail *mail,
 				  struct readreceipt_message *msg_r)
 {
-	unsigned int i;
+	struct readreceipt_message_info minfo;
 
-	i_zero(msg_r);
-	msg_r->has_mdnsent = readreceipt_has_keyword(mail,
+	readreceipt_message_read(mail, FALSE, &minfo);
+	*msg_r = minfo.msg;
+	msg_r->has_mdnsent = readreceipt_mail_has_keyword(mail,
 		READRECEIPT_KEYWORD_MDNSENT);
-	msg_r->has_mdnask = readreceipt_has_keyword(mail,
+	msg_r->has_mdnask = readreceipt_mail_has_keyword(mail,
 		READRECEIPT_KEYWORD_MDNASK);
-
-	msg_r->disposition_notification_to =
-		readreceipt_get_headers(mail, "Disposition-Notification-To");
-	if (msg_r->disposition_notification_to == NULL) {
-		/* nothing is asked: the rest is never read */
-		return mail->expunged ? 0 : 1;
-	}
-	msg_r->disposition_notification_options =
-		readreceipt_get_headers(mail,
-					"Disposition-Notification-Options");
-	msg_r->return_path = readreceipt_get_headers(mail, "Return-Path");
-	msg_r->to = readreceipt_get_headers(mail, "To");
-	msg_r->cc = readreceipt_get_headers(mail, "Cc");
-	msg_r->content_type = readreceipt_get_headers(mail, "Content-Type");
-	msg_r->auto_submitted = readreceipt_get_headers(mail,
-							"Auto-Submitted");
-	msg_r->precedence = readreceipt_get_headers(mail, "Precedence");
-	for (i = 0; i < N_ELEMENTS(readreceipt_list_headers); i++) {
-		if (readreceipt_get_first(mail,
-					  readreceipt_list_headers[i]) != NULL) {
-			msg_r->has_list_header = TRUE;
-			break;
-		}
-	}
 	return mail->expunged ? 0 : 1;
 }
 
-/* Returns 1 when the message was read, 0 if it is gone, -1 on error. */
+/* Returns 1 when the message was read, 0 if it is gone. */
 static int
 readreceipt_mail_read(struct readreceipt_process_context *ctx,
 		      struct mail *mail, struct readreceipt_mail_info *info_r)
 {
-	int ret;
+	struct readreceipt_message_info minfo;
 
 	i_zero(info_r);
 	info_r->uid = mail->uid;
-	ret = readreceipt_message_from_mail(mail, &info_r->msg);
+	/* the mail was allocated with every header the reader wants */
+	readreceipt_message_read(mail, FALSE, &minfo);
+	info_r->msg = minfo.msg;
+	info_r->msg.has_mdnsent = readreceipt_mail_has_keyword(mail,
+		READRECEIPT_KEYWORD_MDNSENT);
+	info_r->msg.has_mdnask = readreceipt_mail_has_keyword(mail,
+		READRECEIPT_KEYWORD_MDNASK);
 	info_r->msg.excluded_mailbox = ctx->excluded;
 	if (info_r->msg.disposition_notification_to == NULL)
-		return ret;
+		return mail->expunged ? 0 : 1;
 
-	info_r->subject = readreceipt_get_first(mail, "Subject");
-	info_r->message_id = readreceipt_get_first(mail, "Message-ID");
-	info_r->original_recipient =
-		readreceipt_get_first(mail, "Original-Recipient");
+	info_r->subject = minfo.subject;
+	info_r->message_id = minfo.message_id;
+	info_r->original_recipient = minfo.original_recipient;
 	if (ctx->set->include_headers)
 		info_r->header = readreceipt_read_header(mail);
 	return mail->expunged ? 0 : 1;
@@ -313,7 +234,7 @@ int readreceipt_process_mdnsent(struct mailbox *box, uint32_t uid,
 	if (!mail_set_uid(mail, uid)) {
 		/* expunged meanwhile: nothing to mark */
 		ret = 1;
-	} else if (readreceipt_has_keyword(mail,
+	} else if (readreceipt_mail_has_keyword(mail,
 					   READRECEIPT_KEYWORD_MDNSENT)) {
 		ret = 1;
 	} else if (set_it) {
@@ -581,7 +502,7 @@ void readreceipt_process_begin(struct readreceipt_process_context *ctx,
 	ctx->prev_busy = ctx->ruser->busy;
 	ctx->ruser->busy = TRUE;
 	ctx->excluded = readreceipt_mailbox_excluded(box, ctx->set);
-	headers = mailbox_header_lookup_init(box, readreceipt_wanted_headers);
+	headers = mailbox_header_lookup_init(box, readreceipt_message_wanted_headers);
 	ctx->t = mailbox_transaction_begin(box, 0, "readreceipt");
 	ctx->mail = mail_alloc(ctx->t, MAIL_FETCH_FLAGS, headers);
 	mailbox_header_lookup_unref(&headers);

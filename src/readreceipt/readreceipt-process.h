@@ -6,19 +6,12 @@
    at open time and by the pending queue (answers, retries). */
 
 #include "readreceipt-policy.h"
+#include "readreceipt-event.h"
 
 struct mail;
 struct readreceipt_pending;
 struct readreceipt_user;
 struct readreceipt_settings;
-
-enum readreceipt_trigger {
-	READRECEIPT_TRIGGER_OPEN = 0,
-	READRECEIPT_TRIGGER_MARK,
-	READRECEIPT_TRIGGER_POP3,
-	READRECEIPT_TRIGGER_ANSWER,
-	READRECEIPT_TRIGGER_FLUSH,
-};
 
 enum readreceipt_send_result {
 	READRECEIPT_SEND_OK = 0,
@@ -63,7 +56,6 @@ struct readreceipt_process_context {
 int readreceipt_message_from_mail(struct mail *mail,
 				  struct readreceipt_message *msg_r);
 
-const char *readreceipt_trigger_to_str(enum readreceipt_trigger trigger);
 /* the event reason for a send result */
 const char *readreceipt_send_result_reason(enum readreceipt_send_result result);
 

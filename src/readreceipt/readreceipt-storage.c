@@ -129,7 +129,7 @@ readreceipt_mail_update_flags(struct mail *_mail, enum modify_type modify_type,
 	   the imap module the command is unknown and every \Seen counts. */
 	newly_seen = modify_type != MODIFY_REMOVE &&
 		(flags & MAIL_SEEN) != 0 && !ruser->busy &&
-		ruser->session != READRECEIPT_SESSION_NONE &&
+		readreceipt_user_opens_mail(ruser) &&
 		ruser->imap_command != READRECEIPT_IMAP_COMMAND_OTHER &&
 		(mail_get_flags(_mail) & MAIL_SEEN) == 0;
 

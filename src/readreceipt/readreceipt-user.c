@@ -24,13 +24,20 @@ static enum readreceipt_session_kind
 readreceipt_session_kind(struct mail_user *user)
 {
 	/* Only a user opening mail can trigger a receipt: delivery, doveadm,
-	   dsync and indexing never do (SPEC §3). */
+	   dsync and indexing never do (SPEC §3). LMTP also creates an
+	   internal user for the raw message (autocreated): never the
+	   recipient. */
 	if (user->autocreated || user->service == NULL)
 		return READRECEIPT_SESSION_NONE;
 	if (strcmp(user->service, "imap") == 0)
 		return READRECEIPT_SESSION_IMAP;
 	if (strcmp(user->service, "pop3") == 0)
 		return READRECEIPT_SESSION_POP3;
+	if (strcmp(user->service, "lmtp") == 0 ||
+	    strcmp(user->service, "lda") == 0)
+		return READRECEIPT_SESSION_DELIVERY;
+	if (strcmp(user->service, "submission") == 0)
+		return READRECEIPT_SESSION_SUBMISSION;
 	return READRECEIPT_SESSION_NONE;
 }
 
@@ -61,12 +68,14 @@ void readreceipt_user_created(struct mail_user *user)
 	ruser->session = readreceipt_session_kind(user);
 
 	/* An invalid setting must never lock the user out: the settings
-	   come back with mode disabled and the error is logged, the mail
-	   session goes on. */
+	   come back with mode disabled and the error is logged once per
+	   session of the user's own (each delivery's decision names it
+	   instead), the mail session goes on. */
 	if (readreceipt_settings_parse(user->pool, readreceipt_user_lookup,
 				       user, user->username, my_hostname,
 				       &set, &error) < 0 &&
-	    ruser->session != READRECEIPT_SESSION_NONE) {
+	    ruser->session != READRECEIPT_SESSION_NONE &&
+	    ruser->session != READRECEIPT_SESSION_DELIVERY) {
 		e_error(ruser->event,
 			"Invalid settings, receipts are disabled for this "
 			"user: %s", error);
@@ -79,4 +88,10 @@ void readreceipt_user_created(struct mail_user *user)
 struct readreceipt_user *readreceipt_user_get(struct mail_user *user)
 {
 	return READRECEIPT_USER_CONTEXT(user);
+}
+
+bool readreceipt_user_opens_mail(const struct readreceipt_user *ruser)
+{
+	return ruser->session == READRECEIPT_SESSION_IMAP ||
+		ruser->session == READRECEIPT_SESSION_POP3;
 }

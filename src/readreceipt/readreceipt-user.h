@@ -10,10 +10,16 @@ struct readreceipt_settings;
 	MODULE_CONTEXT(obj, readreceipt_user_module)
 
 enum readreceipt_session_kind {
-	/* receipts are never triggered (lmtp, lda, doveadm, ...) */
+	/* the module does nothing (doveadm, indexer, internal users, ...) */
 	READRECEIPT_SESSION_NONE = 0,
+	/* opening mail triggers receipts */
 	READRECEIPT_SESSION_IMAP,
 	READRECEIPT_SESSION_POP3,
+	/* LMTP and LDA: receipts are never triggered, but messages whose
+	   receipt is forbidden are saved with $MDNSent */
+	READRECEIPT_SESSION_DELIVERY,
+	/* the submission module judges what the user's client sends */
+	READRECEIPT_SESSION_SUBMISSION,
 };
 
 /* The IMAP command that is running, as the imap module reports it. */
@@ -57,6 +63,10 @@ extern MODULE_CONTEXT_DEFINE(readreceipt_user_module,
 /* Returns the module's user context, or NULL when the module is not loaded
    for this user. Exported for the sibling modules. */
 struct readreceipt_user *readreceipt_user_get(struct mail_user *user);
+
+/* TRUE if the session opens mail, so that \Seen changes may trigger
+   receipts. */
+bool readreceipt_user_opens_mail(const struct readreceipt_user *ruser);
 
 void readreceipt_user_created(struct mail_user *user);
 

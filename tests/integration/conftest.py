@@ -93,6 +93,8 @@ def running_dovecot(workdir, name, sink, plugin_settings=None, **kwargs):
     dc = rrharness.Dovecot(
         workdir=os.path.join(workdir, name),
         submission_host=sink.address,
+        # the submission service relays what clients send to the sink
+        submission_relay=sink.address,
         plugin_settings=settings,
         # METADATA for the pending queue; users get an attribute dict
         # through userdb where a test needs one

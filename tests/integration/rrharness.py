@@ -12,7 +12,8 @@ Environment:
   READRECEIPT_NO_PLUGIN   "yes": do not load the plugin (stock Dovecot only)
   READRECEIPT_NO_IMAP_MODULE  "yes": load the storage module without the
                           imap module (imap_readreceipt)
-  VALGRIND                "yes": run imap, pop3 and lmtp under valgrind
+  VALGRIND                "yes": run imap, pop3, lmtp (and submission)
+                          under valgrind
   RR_TIMEOUT_FACTOR       multiplies every timeout (default 1, 10 with
                           valgrind)
 
@@ -67,11 +68,14 @@ EX_NOTPOSSIBLE = 65
 EX_NOUSER = 67
 EX_NOTFOUND = 68
 EX_TEMPFAIL = 75
+SUBMISSION_MODULE_FILE = "lib30_submission_readreceipt_plugin.so"
 MAIL_USER = "vmail"
 
 DECISION_KEYS = ("decision", "reason", "trigger", "mode", "mailbox", "uid",
                  "message_id", "recipient")
 DECISION_EVENT = "readreceipt_decision"
+SUBMISSION_EVENT = "readreceipt_submission"
+SUBMISSION_KEYS = ("action", "reason", "kind", "message_id", "recipient")
 
 # valgrind lines that are notices about valgrind itself, not memory errors
 VALGRIND_NOTICE_RE = re.compile(
@@ -273,6 +277,7 @@ class SinkMessage:
     """One message that arrived at the sink."""
 
     def __init__(self, info, raw):
+        self.eml = info["eml"]
         self.mail_from = info["mail_from"]
         self.rcpt_tos = info["rcpt_tos"]
         self.time = info["time"]
@@ -376,6 +381,25 @@ class SmtpSink:
                    scaled(timeout), what="%d message(s) at the sink" % n)
         return self.messages(**filters)
 
+    def find(self, needle):
+        """Accepted messages whose raw bytes contain needle, oldest first
+        (without parsing the others)."""
+        result = []
+        for info in self._records(""):
+            with open(os.path.join(self.msg_dir, info["eml"]), "rb") as f:
+                raw = f.read()
+            if needle in raw:
+                result.append(SinkMessage(info, raw))
+        return result
+
+    def remove(self, message):
+        """Forget one message (e.g. a large one that later look-ups
+        should not read again)."""
+        # the record first: a record always has its message
+        os.unlink(os.path.join(self.msg_dir,
+                               message.eml[:-len(".eml")] + ".json"))
+        os.unlink(os.path.join(self.msg_dir, message.eml))
+
     def clear(self):
         for name in os.listdir(self.msg_dir):
             os.unlink(os.path.join(self.msg_dir, name))
@@ -395,6 +419,7 @@ LOG_SOURCE_RE = re.compile(
     r"(?:<(?P<pid>\d+)>)?"
     r"(?:<(?P<session>[^>]*)>)?")
 DECISION_PREFIX = "readreceipt: decision="
+SUBMISSION_PREFIX = "readreceipt: action="
 # the master's report of a process that crashed or exited with an error
 # (valgrind's --error-exitcode=99 shows up as "returned error 99")
 CHILD_DIED_RE = re.compile(r"child \d+ (killed with signal|returned error)")
@@ -431,19 +456,18 @@ def unquote_value(value):
     return re.sub(r"\\(.)", r"\1", value[1:-1])
 
 
-def parse_decision_text(text):
+def parse_decision_text(text, prefix=DECISION_PREFIX):
     """'readreceipt: decision=sent reason=... recipient=...' -> dict in the
-    order of the line, or None if text is not a decision line. Raises
-    ValueError if it is one but does not parse."""
-    if not text.startswith(DECISION_PREFIX):
-        # In LMTP (Sieve rules at delivery) the recipient's event carries
-        # lmtp-server's own prefix first: "lmtp-server: conn ...: rcpt
-        # ...: readreceipt: decision=..."
-        pos = text.find(": " + DECISION_PREFIX)
-        if not text.startswith("lmtp-server: ") or pos < 0:
-            return None
-        text = text[pos + 2:]
-    rest = text[len("readreceipt:"):]
+    order of the line, or None if text is not a decision line (a line that
+    starts with prefix). Raises ValueError if it is one but does not
+    parse."""
+    # LMTP puts its own prefix first ("lmtp-server: conn ... rcpt ...: ")
+    start = 0 if text.startswith(prefix) else text.find(": " + prefix)
+    if start < 0:
+        return None
+    if start > 0:
+        start += 2
+    rest = text[start + len("readreceipt:"):]
     fields = {}
     pos = 0
     while pos < len(rest):
@@ -572,7 +596,8 @@ class Dovecot:
     def __init__(self, workdir=None, submission_host=None,
                  plugin_settings=None, load_plugin=None, valgrind=None,
                  debug=False, sieve=True, extra_config="",
-                 imap_module=None, imap_plugins=(), sieve_module=None):
+                 imap_module=None, imap_plugins=(), sieve_module=None,
+                 submission_relay=None):
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="readreceipt-test-")
         self.workdir = os.path.abspath(workdir)
@@ -596,6 +621,9 @@ class Dovecot:
         self.debug = debug
         self.sieve = sieve
         self.extra_config = extra_config
+        # "host:port" of the MTA that Dovecot's submission service relays
+        # to; None: no submission service
+        self.submission_relay = submission_relay
         self.instance_name = "readreceipt-test-%s" % uuid.uuid4().hex[:8]
 
         self.base_dir = os.path.join(self.workdir, "run")
@@ -609,6 +637,7 @@ class Dovecot:
         self.pidfile = os.path.join(self.base_dir, "master.pid")
 
         self.imap_port = self.pop3_port = self.lmtp_port = None
+        self.submission_port = None
         self.master_pid = None
         self.users = {}
         self.message_ids = collections.defaultdict(set)
@@ -618,6 +647,12 @@ class Dovecot:
         self.mail_pw = None
 
     # ---- configuration
+
+    def protocol_services(self):
+        services = list(self.PROTOCOL_SERVICES)
+        if self.submission_relay:
+            services.append("submission")
+        return services
 
     @staticmethod
     def modules_under_test_dir():
@@ -695,7 +730,7 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
-protocols = imap pop3 lmtp
+protocols = %(protocols)s
 first_valid_uid = %(uid)d
 first_valid_gid = %(gid)d
 mail_location = maildir:~/Maildir
@@ -779,7 +814,10 @@ metric readreceipt_decision {
            log_debug="category=readreceipt" if self.debug else "",
            users=self.users_dir, imap_port=self.imap_port,
            pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
-           event=DECISION_EVENT))
+           event=DECISION_EVENT,
+           protocols=" ".join(self.protocol_services())))
+        if self.submission_relay:
+            add(self._submission_config())
 
         imap_plugins = (("imap_readreceipt",) if self.imap_module else ()) \
             + self.imap_plugins
@@ -797,7 +835,7 @@ metric readreceipt_decision {
             add("""default_vsz_limit = 0
 import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SOCKET GDB=1
 """)
-            for service in self.PROTOCOL_SERVICES:
+            for service in self.protocol_services():
                 add("service %s {\n  executable = %s\n}\n"
                     % (service, self._service_executable(service)))
 
@@ -822,6 +860,35 @@ import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SO
             add(self.extra_config)
         return "\n".join(lines) + "\n"
 
+    def _submission_config(self):
+        relay_host, relay_port = self.submission_relay.rsplit(":", 1)
+        text = """service submission-login {
+  inet_listener submission {
+    address = 127.0.0.1
+    port = %(port)d
+  }
+  inet_listener submissions {
+    port = 0
+  }
+}
+submission_relay_host = %(relay_host)s
+submission_relay_port = %(relay_port)s
+# What the submission module did with each message, as JSON in the log.
+metric readreceipt_submission {
+  exporter = log
+  exporter_include = name hostname timestamps categories fields
+  filter = event=%(event)s
+}
+""" % dict(port=self.submission_port, relay_host=relay_host,
+           relay_port=relay_port, event=SUBMISSION_EVENT)
+        if self.load_plugin and os.path.exists(os.path.join(
+                self.modules_under_test_dir(), SUBMISSION_MODULE_FILE)):
+            text += """protocol submission {
+  mail_plugins = $mail_plugins submission_readreceipt
+}
+"""
+        return text
+
     def write_config(self):
         self.mail_pw = ensure_mail_user()
         for d in (self.workdir, self.state_dir, self.valgrind_dir):
@@ -838,6 +905,7 @@ import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SO
             self.imap_port = free_port()
             self.pop3_port = free_port()
             self.lmtp_port = free_port()
+            self.submission_port = free_port()
         os.makedirs(self.users_dir, exist_ok=True)
         os.chmod(self.users_dir, 0o755)
         with open(self.config_path, "w") as f:
@@ -997,6 +1065,26 @@ import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SO
         if refused:
             raise RuntimeError("LMTP refused %r" % refused)
 
+    def submit(self, user, raw, mail_from, rcpt_tos, password=None,
+               timeout=30):
+        """Send raw through the submission service as user (AUTH PLAIN).
+        Returns the reply to DATA as (code, text); a refused recipient
+        raises smtplib.SMTPRecipientsRefused."""
+        with smtplib.SMTP("127.0.0.1", self.submission_port,
+                          timeout=scaled(timeout)) as smtp:
+            smtp.ehlo("client.example.com")
+            smtp.login(user, password or self.users[user][0])
+            code, text = smtp.mail(mail_from)
+            if code != 250:
+                return code, text.decode("utf-8", "replace")
+            for rcpt in rcpt_tos:
+                code, text = smtp.rcpt(rcpt)
+                if code not in (250, 251):
+                    raise smtplib.SMTPRecipientsRefused(
+                        {rcpt: (code, text)})
+            code, text = smtp.data(raw)
+            return code, text.decode("utf-8", "replace")
+
     def imap(self, user, password=None, timeout=10):
         conn = imaplib.IMAP4("127.0.0.1", self.imap_port,
                              timeout=scaled(timeout))
@@ -1069,18 +1157,35 @@ import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SO
         self._log_parsed_to = pos
         return [line for line in self._log_cache if line.offset >= offset]
 
-    def decision_lines(self, user=None, offset=0):
+    def decision_lines(self, user=None, offset=0, prefix=DECISION_PREFIX):
         """The plugin's decision log lines as dicts (keys in the order of
-        the line), plus _service, _user, _level, _line."""
+        the line), plus _service, _user, _level, _line. prefix: which
+        lines (SUBMISSION_PREFIX: the submission module's)."""
         result = []
         for line in self.log_lines(offset):
-            fields = parse_decision_text(line.text)
+            fields = parse_decision_text(line.text, prefix)
             if fields is None:
                 continue
             if user is not None and line.user != user:
                 continue
             fields.update(_service=line.service, _user=line.user,
                           _level=line.level, _line=str(line))
+            result.append(fields)
+        return result
+
+    def submission_lines(self, user=None, offset=0):
+        """The submission module's log lines, as decision_lines()."""
+        return self.decision_lines(user, offset, SUBMISSION_PREFIX)
+
+    def submission_events(self, user=None, offset=0):
+        """readreceipt_submission events as flat dicts of their fields,
+        plus _categories."""
+        result = []
+        for event in self.exported_events(SUBMISSION_EVENT, offset):
+            fields = {k: str(v) for k, v in event.get("fields", {}).items()}
+            if user is not None and fields.get("user") != user:
+                continue
+            fields["_categories"] = event.get("categories", [])
             result.append(fields)
         return result
 
@@ -1250,6 +1355,14 @@ class MailUser:
     def pop3(self, **kwargs):
         return self.dovecot.pop3(self.name, self.password, **kwargs)
 
+    def submit(self, raw, rcpt_tos, mail_from=None):
+        """Send raw through the submission service as this user; returns
+        the reply to DATA as (code, text). mail_from: default this user's
+        address; "" for the null sender that receipts use."""
+        return self.dovecot.submit(
+            self.name, raw, self.email if mail_from is None else mail_from,
+            rcpt_tos, self.password)
+
     def flags(self, seq="1", mailbox="INBOX"):
         """Flags as a fresh read-only session sees them."""
         conn = self.imap(mailbox=None)
@@ -1287,6 +1400,12 @@ class MailUser:
 
     def decision_lines(self):
         return self.dovecot.decision_lines(self.name)
+
+    def submission_lines(self):
+        return self.dovecot.submission_lines(self.name)
+
+    def submission_events(self):
+        return self.dovecot.submission_events(self.name)
 
     def decision_events(self):
         return self.dovecot.decision_events(self.name)

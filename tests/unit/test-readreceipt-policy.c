@@ -951,6 +951,171 @@ static void test_policy_action_to_decision(void **state ATTR_UNUSED)
 	}
 }
 
+/* SPEC §9: receipts and receipt requests that the user's client sends */
+struct outgoing_case {
+	const char *name;
+	const char *const *settings;
+	/* envelope recipients, normalized */
+	const char *const *recipients;
+
+	/* readreceipt_policy_outgoing_receipt(): NULL = allowed */
+	const char *receipt_reason;
+	const char *receipt_recipient;
+	/* readreceipt_policy_outgoing_request() */
+	enum readreceipt_request request;
+	const char *request_reason;
+};
+
+#define SET_INTERNAL(...) SET("readreceipt_mode=internal", \
+	"readreceipt_allow=partner@example.net, @supplier.example", \
+	__VA_ARGS__)
+
+static const struct outgoing_case outgoing_cases[] = {
+	{ .name = "default: disabled, strip",
+	  .settings = NULL, .recipients = HDR("boss@example.com"),
+	  .receipt_reason = "mode_disabled",
+	  .request = READRECEIPT_REQUEST_STRIP,
+	  .request_reason = "mode_disabled" },
+	{ .name = "disabled, reject",
+	  .settings = SET("readreceipt_request=reject"),
+	  .recipients = HDR("boss@example.com"),
+	  .receipt_reason = "mode_disabled",
+	  .request = READRECEIPT_REQUEST_REJECT,
+	  .request_reason = "mode_disabled" },
+	{ .name = "disabled, allow",
+	  .settings = SET("readreceipt_request=allow"),
+	  .recipients = HDR("boss@example.com"),
+	  .receipt_reason = "mode_disabled",
+	  .request = READRECEIPT_REQUEST_ALLOW,
+	  .request_reason = "mode_disabled" },
+	{ .name = "invalid settings count as disabled",
+	  .settings = SET("readreceipt_mode=internal",
+			  "readreceipt_request=reject",
+			  "readreceipt_allow=@@"),
+	  .recipients = HDR("boss@example.com"),
+	  .receipt_reason = "invalid_settings",
+	  .request = READRECEIPT_REQUEST_REJECT,
+	  .request_reason = "invalid_settings" },
+	{ .name = "internal: own domain, case-insensitive",
+	  .settings = SET_INTERNAL("readreceipt_request=reject"),
+	  .recipients = HDR("boss@EXAMPLE.com"),
+	  .receipt_reason = NULL,
+	  .request = READRECEIPT_REQUEST_ALLOW },
+	{ .name = "internal: allow entries",
+	  .settings = SET_INTERNAL("readreceipt_request=strip"),
+	  .recipients = HDR("partner@example.net", "x@supplier.example"),
+	  .receipt_reason = NULL,
+	  .request = READRECEIPT_REQUEST_ALLOW },
+	{ .name = "internal: the second recipient is outside",
+	  .settings = SET_INTERNAL("readreceipt_request=strip"),
+	  .recipients = HDR("boss@example.com", "other@example.net",
+			    "third@example.org"),
+	  .receipt_reason = "recipient_not_allowed",
+	  .receipt_recipient = "other@example.net",
+	  .request = READRECEIPT_REQUEST_ALLOW },
+	{ .name = "internal: a subdomain is not the domain",
+	  .settings = SET_INTERNAL("readreceipt_request=strip"),
+	  .recipients = HDR("a@sub.example.com"),
+	  .receipt_reason = "recipient_not_allowed",
+	  .receipt_recipient = "a@sub.example.com",
+	  .request = READRECEIPT_REQUEST_ALLOW },
+	{ .name = "internal: an address without a domain",
+	  .settings = SET_INTERNAL("readreceipt_request=strip"),
+	  .recipients = HDR("postmaster"),
+	  .receipt_reason = "recipient_not_allowed",
+	  .receipt_recipient = "postmaster",
+	  .request = READRECEIPT_REQUEST_ALLOW },
+	{ .name = "any",
+	  .settings = SET("readreceipt_mode=any",
+			  "readreceipt_request=reject"),
+	  .recipients = HDR("anyone@example.org"),
+	  .receipt_reason = NULL,
+	  .request = READRECEIPT_REQUEST_ALLOW },
+};
+
+static void test_policy_outgoing(void **state ATTR_UNUSED)
+{
+	struct readreceipt_settings *set;
+	ARRAY_TYPE(const_string) recipients;
+	const char *error, *reason, *recipient;
+	enum readreceipt_request request;
+	unsigned int i;
+	pool_t pool;
+
+	for (i = 0; i < N_ELEMENTS(outgoing_cases); i++) T_BEGIN {
+		const struct outgoing_case *c = &outgoing_cases[i];
+
+		pool = pool_alloconly_create("test policy", 2048);
+		(void)readreceipt_settings_parse(pool, test_setting_lookup,
+			(void *)c->settings, USER, NULL, &set, &error);
+		t_array_init(&recipients, 4);
+		array_append(&recipients, c->recipients,
+			     str_array_length(c->recipients));
+
+		reason = readreceipt_policy_outgoing_receipt(set, &recipients,
+							     &recipient);
+		if (null_strcmp(reason, c->receipt_reason) != 0 ||
+		    null_strcmp(recipient, c->receipt_recipient) != 0) {
+			fail_msg("case \"%s\": receipt: got %s (%s)", c->name,
+				 reason == NULL ? "allowed" : reason,
+				 recipient == NULL ? "-" : recipient);
+		}
+		request = readreceipt_policy_outgoing_request(set, &reason);
+		if (request != c->request ||
+		    null_strcmp(reason, c->request_reason) != 0) {
+			fail_msg("case \"%s\": request: got %d (%s)",
+				 c->name, request,
+				 reason == NULL ? "-" : reason);
+		}
+		pool_unref(&pool);
+	} T_END;
+}
+
+/* readreceipt_hide_forbidden: which verdicts at delivery give $MDNSent */
+static void test_policy_hide_at_delivery(void **state ATTR_UNUSED)
+{
+	static const struct {
+		enum readreceipt_action action;
+		const char *reason;
+		bool hide;
+	} cases[] = {
+		{ READRECEIPT_ACTION_NONE, NULL, FALSE },
+		{ READRECEIPT_ACTION_SUPPRESS, "mode_disabled", TRUE },
+		{ READRECEIPT_ACTION_SUPPRESS, "recipient_not_allowed", TRUE },
+		{ READRECEIPT_ACTION_SUPPRESS, "mailing_list", TRUE },
+		{ READRECEIPT_ACTION_SUPPRESS, "not_addressed_to_user", TRUE },
+		{ READRECEIPT_ACTION_SUPPRESS, "auto_submitted", TRUE },
+		{ READRECEIPT_ACTION_SUPPRESS, "report", TRUE },
+		{ READRECEIPT_ACTION_SUPPRESS, "invalid_request", TRUE },
+		{ READRECEIPT_ACTION_SUPPRESS, "own_message", TRUE },
+		{ READRECEIPT_ACTION_SUPPRESS, "invalid_settings", TRUE },
+		/* it has the keyword already */
+		{ READRECEIPT_ACTION_SUPPRESS, "already_sent", FALSE },
+		/* a property of the place, not of the message */
+		{ READRECEIPT_ACTION_SUPPRESS, "excluded_mailbox", FALSE },
+		{ READRECEIPT_ACTION_SEND, "automatic", FALSE },
+		{ READRECEIPT_ACTION_QUEUE, "prompt", FALSE },
+		{ READRECEIPT_ACTION_IGNORE, "consent_required", FALSE },
+		{ READRECEIPT_ACTION_IGNORE, "defer_unavailable", FALSE },
+	};
+	struct readreceipt_verdict verdict;
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		i_zero(&verdict);
+		verdict.action = cases[i].action;
+		verdict.reason = cases[i].reason;
+		if (readreceipt_policy_hide_at_delivery(&verdict) !=
+		    cases[i].hide) {
+			fail_msg("%s/%s: expected %s",
+				 test_action_name(cases[i].action),
+				 cases[i].reason == NULL ? "-" :
+				 cases[i].reason,
+				 cases[i].hide ? "hidden" : "not hidden");
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -959,6 +1124,8 @@ int main(void)
 		cmocka_unit_test(test_policy_consent),
 		cmocka_unit_test(test_policy_null_pointers),
 		cmocka_unit_test(test_policy_action_to_decision),
+		cmocka_unit_test(test_policy_outgoing),
+		cmocka_unit_test(test_policy_hide_at_delivery),
 	};
 
 	return TEST_RUN("readreceipt-policy", tests);

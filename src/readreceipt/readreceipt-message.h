@@ -1,0 +1,39 @@
+#ifndef READRECEIPT_MESSAGE_H
+#define READRECEIPT_MESSAGE_H
+
+/* Reading what the policy needs from a stored or delivered message. */
+
+#include "readreceipt-policy.h"
+
+struct mail;
+struct mailbox;
+
+#define READRECEIPT_KEYWORD_MDNSENT "$MDNSent"
+#define READRECEIPT_KEYWORD_MDNASK "$MDNAsk"
+
+/* Every header readreceipt_message_read() may read, for
+   mailbox_header_lookup_init(), so that they are fetched in one go. */
+extern const char *const readreceipt_message_wanted_headers[];
+
+struct readreceipt_message_info {
+	/* the headers; keywords and excluded_mailbox are left to the
+	   caller */
+	struct readreceipt_message msg;
+	const char *subject;
+	const char *message_id;
+	const char *original_recipient;
+};
+
+/* Fill info_r from the headers of mail. Without a
+   Disposition-Notification-To header nothing else is read. prefetch: the
+   mail was not allocated with readreceipt_message_wanted_headers; they are
+   then fetched together once the message turns out to ask for a receipt.
+   A header that cannot be read counts as absent; callers check
+   mail->expunged. */
+void readreceipt_message_read(struct mail *mail, bool prefetch,
+			      struct readreceipt_message_info *info_r);
+
+/* TRUE if mail has keyword (compared case-insensitively). */
+bool readreceipt_mail_has_keyword(struct mail *mail, const char *keyword);
+
+#endif
