@@ -115,34 +115,6 @@ readreceipt_mail_read(struct readreceipt_process_context *ctx,
 	return mail->expunged ? 0 : 1;
 }
 
-static const char *
-readreceipt_recipients_str(const struct readreceipt_verdict *verdict)
-{
-	const char *addr;
-	string_t *str;
-
-	if (!array_is_created(&verdict->recipients))
-		return "";
-	/* the array is not NULL-terminated: join it by count */
-	str = t_str_new(64);
-	array_foreach_elem(&verdict->recipients, addr) {
-		if (str_len(str) > 0)
-			str_append_c(str, ',');
-		str_append(str, addr);
-	}
-	return str_c(str);
-}
-
-static const char *readreceipt_clean_message_id(const char *message_id)
-{
-	if (message_id == NULL)
-		return "";
-	/* the log line escapes it; just keep it short */
-	if (strlen(message_id) > 200)
-		return t_strconcat(t_strndup(message_id, 200), "...", NULL);
-	return message_id;
-}
-
 void readreceipt_process_emit(struct readreceipt_process_context *ctx,
 			      const struct readreceipt_mail_info *info,
 			      const struct readreceipt_verdict *verdict,
@@ -159,9 +131,9 @@ void readreceipt_process_emit(struct readreceipt_process_context *ctx,
 	dinfo.mailbox = ctx->box->vname;
 	dinfo.uid = info == NULL ? 0 : info->uid;
 	dinfo.message_id = info == NULL ? "" :
-		readreceipt_clean_message_id(info->message_id);
+		readreceipt_event_message_id(info->message_id);
 	dinfo.recipient = verdict == NULL ? "" :
-		readreceipt_recipients_str(verdict);
+		readreceipt_event_addresses(&verdict->recipients);
 	dinfo.error = error;
 	readreceipt_event_decision(ctx->ruser->event, &dinfo);
 }

@@ -23,6 +23,8 @@
 #pragma weak readreceipt_policy_decide
 #pragma weak readreceipt_mode_to_str
 #pragma weak readreceipt_event_decision
+#pragma weak readreceipt_event_message_id
+#pragma weak readreceipt_event_addresses
 
 static struct readreceipt_user *
 ext_readreceipt_storage_user(struct mail_user *user)
@@ -52,32 +54,6 @@ int ext_readreceipt_storage_requested(struct mail_user *user,
 	return 1;
 }
 
-static const char *ext_readreceipt_message_id(struct mail *mail)
-{
-	const char *message_id;
-
-	if (mail_get_first_header(mail, "Message-ID", &message_id) <= 0)
-		return "";
-	/* the event line escapes it; just keep it short */
-	if (strlen(message_id) > 200)
-		return t_strconcat(t_strndup(message_id, 200), "...", NULL);
-	return message_id;
-}
-
-static const char *
-ext_readreceipt_recipients(const ARRAY_TYPE(const_string) *recipients)
-{
-	string_t *str = t_str_new(128);
-	const char *addr;
-
-	array_foreach_elem(recipients, addr) {
-		if (str_len(str) > 0)
-			str_append_c(str, ',');
-		str_append(str, addr);
-	}
-	return str_c(str);
-}
-
 void ext_readreceipt_storage_never(struct mail_user *user, struct mail *mail,
 				   const char *mailbox)
 {
@@ -85,10 +61,13 @@ void ext_readreceipt_storage_never(struct mail_user *user, struct mail *mail,
 	struct readreceipt_decision_info info;
 	struct readreceipt_verdict verdict;
 	struct readreceipt_message msg;
+	const char *message_id;
 
 	if (ruser == NULL || readreceipt_policy_decide == NULL ||
 	    readreceipt_mode_to_str == NULL ||
-	    readreceipt_event_decision == NULL)
+	    readreceipt_event_decision == NULL ||
+	    readreceipt_event_message_id == NULL ||
+	    readreceipt_event_addresses == NULL)
 		return;
 
 	T_BEGIN {
@@ -105,9 +84,13 @@ void ext_readreceipt_storage_never(struct mail_user *user, struct mail *mail,
 			info.trigger = "delivery";
 			info.mode = readreceipt_mode_to_str(ruser->set->mode);
 			info.mailbox = mailbox;
-			info.message_id = ext_readreceipt_message_id(mail);
+			if (mail_get_first_header(mail, "Message-ID",
+						  &message_id) <= 0)
+				message_id = NULL;
+			info.message_id =
+				readreceipt_event_message_id(message_id);
 			info.recipient =
-				ext_readreceipt_recipients(&verdict.recipients);
+				readreceipt_event_addresses(&verdict.recipients);
 			readreceipt_event_decision(ruser->event, &info);
 		}
 	} T_END;
