@@ -82,6 +82,33 @@ static void readreceipt_send_guard(struct readreceipt_send_context *ctx)
 	io_loop_stop(current_ioloop);
 }
 
+/* Parse the normalized addresses into SMTP paths, before anything is
+   set up. Returns 0, or -1 with *error_r for one that SMTP cannot take. */
+static int
+readreceipt_send_parse_recipients(const ARRAY_TYPE(const_string) *recipients,
+				  ARRAY_TYPE(smtp_address_const) *addrs_r,
+				  const char **error_r)
+{
+	const struct smtp_address *addr;
+	struct smtp_address *parsed;
+	const char *rcpt, *error;
+
+	t_array_init(addrs_r, array_count(recipients));
+	array_foreach_elem(recipients, rcpt) {
+		if (smtp_address_parse_path(pool_datastack_create(),
+				t_strconcat("<", rcpt, ">", NULL),
+				SMTP_ADDRESS_PARSE_FLAG_ALLOW_LOCALPART,
+				&parsed, &error) < 0) {
+			*error_r = t_strdup_printf(
+				"Invalid recipient address %s: %s", rcpt, error);
+			return -1;
+		}
+		addr = parsed;
+		array_push_back(addrs_r, &addr);
+	}
+	return 0;
+}
+
 static int
 readreceipt_send_smtp(struct mail_user *user, const char *host_port,
 		      unsigned int timeout_secs,
@@ -96,9 +123,10 @@ readreceipt_send_smtp(struct mail_user *user, const char *host_port,
 	struct ioloop *ioloop;
 	struct istream *input;
 	struct timeout *to;
-	const char *host, *rcpt, *error;
+	ARRAY_TYPE(smtp_address_const) addrs;
+	const struct smtp_address *addr;
+	const char *host;
 	in_port_t port;
-	int ret;
 
 	if (net_str2hostport(host_port, READRECEIPT_SMTP_PORT_DEFAULT,
 			     &host, &port) < 0) {
@@ -106,6 +134,8 @@ readreceipt_send_smtp(struct mail_user *user, const char *host_port,
 					   host_port);
 		return -1;
 	}
+	if (readreceipt_send_parse_recipients(recipients, &addrs, error_r) < 0)
+		return 0;
 
 	i_zero(&smtp_set);
 	smtp_set.my_hostname = my_hostname;
@@ -131,28 +161,10 @@ readreceipt_send_smtp(struct mail_user *user, const char *host_port,
 	smtp_client_connection_unref(&conn);
 	smtp_client_transaction_set_timeout(trans, timeout_secs * 1000);
 
-	ret = 0;
-	array_foreach_elem(recipients, rcpt) {
-		struct smtp_address *addr;
-
-		if (smtp_address_parse_path(pool_datastack_create(),
-				t_strconcat("<", rcpt, ">", NULL),
-				SMTP_ADDRESS_PARSE_FLAG_ALLOW_LOCALPART,
-				&addr, &error) < 0) {
-			*error_r = t_strdup_printf(
-				"Invalid recipient address %s: %s", rcpt, error);
-			ret = -1;
-			break;
-		}
+	array_foreach_elem(&addrs, addr) {
 		(void)smtp_client_transaction_add_rcpt(trans, addr, NULL,
 			readreceipt_send_rcpt_callback,
 			readreceipt_send_rcpt_data_callback, &ctx);
-	}
-	if (ret < 0) {
-		smtp_client_transaction_destroy(&trans);
-		smtp_client_deinit(&client);
-		io_loop_destroy(&ioloop);
-		return 0;
 	}
 
 	input = i_stream_create_from_data(str_data(message), str_len(message));
@@ -197,8 +209,13 @@ readreceipt_send_sendmail(struct mail_user *user, const char *sendmail_path,
 	struct smtp_submit_input input;
 	struct smtp_submit *subm;
 	struct ostream *output;
-	const char *rcpt, *error;
+	ARRAY_TYPE(smtp_address_const) addrs;
+	const struct smtp_address *addr;
+	const char *error;
 	int ret;
+
+	if (readreceipt_send_parse_recipients(recipients, &addrs, error_r) < 0)
+		return 0;
 
 	i_zero(&smtp_set);
 	smtp_set.hostname = my_hostname;
@@ -211,20 +228,8 @@ readreceipt_send_sendmail(struct mail_user *user, const char *sendmail_path,
 
 	/* the program client enforces the timeout itself */
 	subm = smtp_submit_init_simple(&input, &smtp_set, NULL);
-	array_foreach_elem(recipients, rcpt) {
-		struct smtp_address *addr;
-
-		if (smtp_address_parse_path(pool_datastack_create(),
-				t_strconcat("<", rcpt, ">", NULL),
-				SMTP_ADDRESS_PARSE_FLAG_ALLOW_LOCALPART,
-				&addr, &error) < 0) {
-			smtp_submit_deinit(&subm);
-			*error_r = t_strdup_printf(
-				"Invalid recipient address %s: %s", rcpt, error);
-			return 0;
-		}
+	array_foreach_elem(&addrs, addr)
 		smtp_submit_add_rcpt(subm, addr);
-	}
 	output = smtp_submit_send(subm);
 	o_stream_nsend(output, str_data(message), str_len(message));
 	ret = smtp_submit_run(subm, &error);
