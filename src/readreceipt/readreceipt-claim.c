@@ -24,6 +24,12 @@ struct readreceipt_claim {
 	char *dir;
 	int fd;
 	struct file_lock *lock;
+
+	/* the counter file's send times, read once per claim: the check
+	   before a send and the count after it see the same file, since
+	   only the lock holder writes it */
+	ARRAY_TYPE(uint64_t) rate_times;
+	bool rate_read;
 };
 
 static int
@@ -102,18 +108,18 @@ void readreceipt_claim_unlock(struct readreceipt_claim **_claim)
 	struct readreceipt_claim *claim = *_claim;
 
 	*_claim = NULL;
+	if (array_is_created(&claim->rate_times))
+		array_free(&claim->rate_times);
 	file_lock_free(&claim->lock);
 	i_close_fd(&claim->fd);
 	i_free(claim->dir);
 	i_free(claim);
 }
 
-/* Read the send times of the last hour. A missing or damaged file counts
-   as no sends: the counter protects against floods, it must never stop
-   receipts for good. */
-static void
-readreceipt_rate_read(struct readreceipt_claim *claim, time_t now,
-		      ARRAY_TYPE(uint64_t) *times)
+/* Read every send time in the counter file, once per claim. A missing or
+   damaged file counts as no sends: the counter protects against floods,
+   it must never stop receipts for good. */
+static void readreceipt_rate_read(struct readreceipt_claim *claim)
 {
 	const char *path = t_strconcat(claim->dir, "/",
 				       READRECEIPT_CLAIM_RATE_FNAME, NULL);
@@ -124,6 +130,11 @@ readreceipt_rate_read(struct readreceipt_claim *claim, time_t now,
 	uint64_t t;
 	char *buf;
 	int fd;
+
+	if (claim->rate_read)
+		return;
+	claim->rate_read = TRUE;
+	i_array_init(&claim->rate_times, 16);
 
 	fd = open(path, O_RDONLY);
 	if (fd == -1)
@@ -140,8 +151,20 @@ readreceipt_rate_read(struct readreceipt_claim *claim, time_t now,
 		return;
 	buf[ret] = '\0';
 	for (lines = t_strsplit(buf, "\n"); *lines != NULL; lines++) {
-		if (str_to_uint64(*lines, &t) < 0)
-			continue;
+		if (str_to_uint64(*lines, &t) == 0)
+			array_push_back(&claim->rate_times, &t);
+	}
+}
+
+/* The send times of the hour before now. */
+static void
+readreceipt_rate_window(struct readreceipt_claim *claim, time_t now,
+			ARRAY_TYPE(uint64_t) *times)
+{
+	uint64_t t;
+
+	readreceipt_rate_read(claim);
+	array_foreach_elem(&claim->rate_times, t) {
 		if (t + READRECEIPT_RATE_WINDOW_SECS > (uint64_t)now &&
 		    t <= (uint64_t)now)
 			array_push_back(times, &t);
@@ -157,7 +180,7 @@ int readreceipt_claim_rate_check(struct readreceipt_claim *claim,
 	if (max_per_hour == 0)
 		return 1;
 	t_array_init(&times, 16);
-	readreceipt_rate_read(claim, now, &times);
+	readreceipt_rate_window(claim, now, &times);
 	return array_count(&times) < max_per_hour ? 1 : 0;
 }
 
@@ -175,7 +198,7 @@ int readreceipt_claim_rate_add(struct readreceipt_claim *claim,
 	if (max_per_hour == 0)
 		return 0;
 	t_array_init(&times, 16);
-	readreceipt_rate_read(claim, now, &times);
+	readreceipt_rate_window(claim, now, &times);
 	t = now;
 	array_push_back(&times, &t);
 
