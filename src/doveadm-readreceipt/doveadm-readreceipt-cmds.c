@@ -14,6 +14,8 @@
 #include "readreceipt-settings.h"
 #include "readreceipt-user.h"
 #include "readreceipt-queue.h"
+#include "readreceipt-decide.h"
+#include "readreceipt-sender.h"
 #include "doveadm-readreceipt-source.h"
 #include "doveadm-readreceipt-cmds.h"
 
@@ -25,8 +27,11 @@
    queue commands say what is missing. */
 #pragma weak readreceipt_queue_available
 #pragma weak readreceipt_queue_list
-#pragma weak readreceipt_queue_answer
-#pragma weak readreceipt_queue_flush
+#pragma weak readreceipt_decide_answer_now
+#pragma weak readreceipt_decide_expire
+#pragma weak readreceipt_sender_flush_box
+#pragma weak readreceipt_sender_send_uid
+#pragma weak readreceipt_sender_list_box
 
 /* how "since" is shown: ISO 8601 in UTC */
 #define DOVEADM_READRECEIPT_TIME_FORMAT "%Y-%m-%dT%H:%M:%SZ"
@@ -50,6 +55,8 @@ struct readreceipt_flush_cmd_context {
 	struct doveadm_mail_cmd_context ctx;
 	/* receipts sent for the current user */
 	unsigned int sent;
+	/* a temporary failure stopped the user's batch */
+	bool stopped;
 };
 
 typedef int
@@ -83,8 +90,11 @@ doveadm_readreceipt_queue_linked(struct doveadm_mail_cmd_context *ctx)
 {
 	if (readreceipt_queue_available != NULL &&
 	    readreceipt_queue_list != NULL &&
-	    readreceipt_queue_answer != NULL &&
-	    readreceipt_queue_flush != NULL)
+	    readreceipt_decide_answer_now != NULL &&
+	    readreceipt_decide_expire != NULL &&
+	    readreceipt_sender_flush_box != NULL &&
+	    readreceipt_sender_send_uid != NULL &&
+	    readreceipt_sender_list_box != NULL)
 		return TRUE;
 	i_error("%s: the loaded readreceipt storage module has no pending "
 		"queue (install the storage module of the same release)",
@@ -237,7 +247,11 @@ cmd_readreceipt_list_entries(struct doveadm_mail_cmd_context *ctx,
 
 	pool = pool_alloconly_create("readreceipt list", 1024);
 	p_array_init(&entries, pool, 8);
-	if (readreceipt_queue_list(box, pool, &entries, &error) < 0) {
+	/* owed receipts first: they need no attribute dict */
+	(void)readreceipt_sender_list_box(box, pool, &entries);
+	if (readreceipt_queue_available(
+		mail_storage_get_user(mailbox_get_storage(box))) &&
+	    readreceipt_queue_list(box, pool, &entries, &error) < 0) {
 		i_error("Failed to list the pending receipts of %s: %s",
 			mailbox_get_vname(box), error);
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_TEMP);
@@ -263,7 +277,8 @@ cmd_readreceipt_list_queue(struct doveadm_mail_cmd_context *ctx,
 	/* not for -A: it would be repeated for every user */
 	if (ctx->iterate_single_user) {
 		i_warning("No mail_attribute_dict for this user: "
-			  "receipts cannot be queued");
+			  "prompts cannot be queued (owed receipts are "
+			  "listed)");
 	}
 	return 0;
 }
@@ -276,9 +291,10 @@ cmd_readreceipt_list_box(struct doveadm_mail_cmd_context *ctx,
 {
 	int ret;
 
+	/* without an attribute dict only owed receipts can be listed */
 	ret = cmd_readreceipt_list_queue(ctx,
 		mail_storage_get_user(mailbox_get_storage(box)));
-	if (ret <= 0)
+	if (ret < 0)
 		return ret;
 	return cmd_readreceipt_list_entries(ctx, box);
 }
@@ -297,7 +313,7 @@ cmd_readreceipt_list_run(struct doveadm_mail_cmd_context *ctx,
 		return doveadm_readreceipt_box(ctx, user, lctx->mailbox,
 					       cmd_readreceipt_list_box);
 	}
-	if ((ret = cmd_readreceipt_list_queue(ctx, user)) <= 0)
+	if ((ret = cmd_readreceipt_list_queue(ctx, user)) < 0)
 		return ret;
 	return doveadm_readreceipt_all_boxes(ctx, user,
 					     cmd_readreceipt_list_entries);
@@ -365,9 +381,18 @@ cmd_readreceipt_answer_box(struct doveadm_mail_cmd_context *ctx,
 	if (!doveadm_readreceipt_queue_linked(ctx))
 		return -1;
 
-	ret = readreceipt_queue_answer(box, actx->uid, actx->answer,
-				       READRECEIPT_QUEUE_TRIGGER_ANSWER,
-				       &error);
+	ret = readreceipt_decide_answer_now(box, actx->uid, actx->answer,
+					    &error);
+	if (ret > 0 && actx->answer == READRECEIPT_ANSWER_SEND) {
+		/* owed now: it leaves at once, or stays owed for the next
+		   try */
+		ret = readreceipt_sender_send_uid(box, actx->uid, &error);
+		if (ret < 0) {
+			error = t_strdup_printf("%s (the receipt stays owed "
+				"and is retried by the next session or "
+				"doveadm readreceipt flush)", error);
+		}
+	}
 	if (ret > 0)
 		return 0;
 	i_error("%s %s %u: %s", doveadm_readreceipt_cmd_name(ctx),
@@ -441,14 +466,28 @@ cmd_readreceipt_flush_box(struct doveadm_mail_cmd_context *ctx,
 {
 	struct readreceipt_flush_cmd_context *fctx =
 		(struct readreceipt_flush_cmd_context *)ctx;
-	unsigned int sent = 0;
+	struct mail_user *user =
+		mail_storage_get_user(mailbox_get_storage(box));
+	struct readreceipt_user *ruser = readreceipt_user_get(user);
+	unsigned int sent = 0, expired = 0;
 	const char *error;
 	int ret = 0;
 
-	if (readreceipt_queue_flush(box, &sent, &error) < 0) {
-		i_error("Failed to send the waiting receipts of %s: %s",
+	if (readreceipt_queue_available(user) &&
+	    readreceipt_decide_expire(box, ruser->set->pending_expire_secs,
+				      &expired, &error) < 0) {
+		i_error("Failed to expire the pending receipts of %s: %s",
 			mailbox_get_vname(box), error);
 		doveadm_mail_failed_error(ctx, MAIL_ERROR_TEMP);
+		ret = -1;
+	}
+	if (!fctx->stopped &&
+	    readreceipt_sender_flush_box(box, &sent, &error) < 0) {
+		i_error("Failed to send the owed receipts of %s: %s",
+			mailbox_get_vname(box), error);
+		doveadm_mail_failed_error(ctx, MAIL_ERROR_TEMP);
+		/* a batch stops at the first temporary failure */
+		fctx->stopped = TRUE;
 		ret = -1;
 	}
 	/* what went out before a failure counts */
@@ -465,14 +504,14 @@ cmd_readreceipt_flush_run(struct doveadm_mail_cmd_context *ctx,
 	int ret = 0;
 
 	fctx->sent = 0;
+	fctx->stopped = FALSE;
 	if (doveadm_readreceipt_user(ctx, user) == NULL ||
 	    !doveadm_readreceipt_queue_linked(ctx))
 		return -1;
-	/* without an attribute dict nothing waits */
-	if (readreceipt_queue_available(user)) {
-		ret = doveadm_readreceipt_all_boxes(ctx, user,
-						    cmd_readreceipt_flush_box);
-	}
+	/* owed receipts need no attribute dict: every mailbox is looked
+	   at */
+	ret = doveadm_readreceipt_all_boxes(ctx, user,
+					    cmd_readreceipt_flush_box);
 	doveadm_print_num(fctx->sent);
 	return ret;
 }

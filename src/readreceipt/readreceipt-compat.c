@@ -2,31 +2,45 @@
 
 #include "lib.h"
 #include "settings-parser.h"
+#include "smtp-submit-settings.h"
 #include "mail-storage-service.h"
 #include "readreceipt-compat.h"
 
-const char *
-readreceipt_compat_core_setting(struct mail_user *user, const char *name)
+const struct smtp_submit_settings *
+readreceipt_compat_smtp_submit_settings(struct mail_user *user, pool_t pool)
 {
+	const struct setting_parser_info *const *roots;
 	struct setting_parser_context *parser;
-	enum setting_type type;
-	const void *value;
+	struct smtp_submit_settings *set;
+	void **sets;
+	const char *error;
+	unsigned int i;
 
 	if (user->_service_user == NULL)
 		return NULL;
 	parser = mail_storage_service_user_get_settings_parser(
 		user->_service_user);
-	if (parser == NULL || !settings_parse_is_valid_key(parser, name))
+	if (parser == NULL)
 		return NULL;
-	value = settings_parse_get_value(parser, name, &type);
-	if (value == NULL || *(const char *const *)value == NULL)
-		return NULL;
-	if (type == SET_STR)
-		return *(const char *const *)value;
-	if (type == SET_STR_VARS) {
-		/* unexpanded values carry a one-character marker */
-		const char *str = *(const char *const *)value;
-		return *str == '\0' ? str : str + 1;
+	roots = settings_parser_get_roots(parser);
+	sets = settings_parser_get_list(parser);
+	for (i = 0; roots[i] != NULL; i++) {
+		if (roots[i] == &smtp_submit_setting_parser_info)
+			break;
 	}
-	return NULL;
+	if (roots[i] == NULL) {
+		/* pop3, doveadm: the service reads no submission settings */
+		return NULL;
+	}
+	/* Called while the user is created, before the service expands its
+	   own copy in place: %variables are expanded here for the module. */
+	set = settings_dup(&smtp_submit_setting_parser_info, sets[i], pool);
+	if (settings_var_expand(&smtp_submit_setting_parser_info, set, pool,
+				mail_user_var_expand_table(user),
+				&error) <= 0) {
+		i_error("readreceipt: Failed to expand the submission "
+			"settings: %s", error);
+		return NULL;
+	}
+	return set;
 }

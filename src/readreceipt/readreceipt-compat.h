@@ -14,11 +14,14 @@ readreceipt_compat_setting(struct mail_user *user, const char *name)
 	return mail_user_plugin_getenv(user, name);
 }
 
-/* A core (non-plugin) setting of the running service, e.g.
-   "submission_host" or "sendmail_path". NULL when this service does not
-   parse that setting (pop3 has no submission settings). */
-const char *
-readreceipt_compat_core_setting(struct mail_user *user, const char *name);
+struct smtp_submit_settings;
+
+/* Dovecot's submission settings as this service parses them
+   (submission_host, submission_ssl, sendmail_path, ...), %variables
+   expanded, copied into pool. Call it while the user is created. NULL
+   when the service has none (pop3, doveadm). */
+const struct smtp_submit_settings *
+readreceipt_compat_smtp_submit_settings(struct mail_user *user, pool_t pool);
 
 /* The ENABLE callback given to imap_feature_register() (imap module only).
    Dovecot 2.3 has no way to refuse an ENABLE: the callback returns void.

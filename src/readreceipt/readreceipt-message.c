@@ -91,3 +91,17 @@ void readreceipt_message_read(struct mail *mail, bool prefetch,
 	info_r->original_recipient =
 		readreceipt_get_first(mail, "Original-Recipient");
 }
+
+int readreceipt_message_from_mail(struct mail *mail,
+				  struct readreceipt_message *msg_r)
+{
+	struct readreceipt_message_info minfo;
+
+	readreceipt_message_read(mail, FALSE, &minfo);
+	*msg_r = minfo.msg;
+	msg_r->has_mdnsent = readreceipt_mail_has_keyword(mail,
+		READRECEIPT_KEYWORD_MDNSENT);
+	msg_r->has_mdnask = readreceipt_mail_has_keyword(mail,
+		READRECEIPT_KEYWORD_MDNASK);
+	return mail->expunged ? 0 : 1;
+}

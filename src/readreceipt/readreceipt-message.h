@@ -33,6 +33,13 @@ struct readreceipt_message_info {
 void readreceipt_message_read(struct mail *mail, bool prefetch,
 			      struct readreceipt_message_info *info_r);
 
+/* Fill msg_r from the message's flags and headers (strings on the data
+   stack). excluded_mailbox is left FALSE: it depends on where the message
+   is, which the caller knows. Exported for the Sieve module, which reads
+   the message being delivered. Returns 1, or 0 if the message is gone. */
+int readreceipt_message_from_mail(struct mail *mail,
+				  struct readreceipt_message *msg_r);
+
 /* TRUE if mail has keyword (compared case-insensitively). */
 bool readreceipt_mail_has_keyword(struct mail *mail, const char *keyword);
 

@@ -12,6 +12,7 @@ const char *readreceipt_plugin_version = DOVECOT_ABI_VERSION;
 
 static struct mail_storage_hooks readreceipt_mail_storage_hooks = {
 	.mail_user_created = readreceipt_user_created,
+	.mail_namespaces_added = readreceipt_user_namespaces_added,
 	.mailbox_allocated = readreceipt_mailbox_allocated,
 	.mail_allocated = readreceipt_mail_allocated,
 };

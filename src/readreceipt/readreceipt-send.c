@@ -8,79 +8,38 @@
 #include "net.h"
 #include "istream.h"
 #include "ostream.h"
+#include "iostream-ssl.h"
 #include "smtp-address.h"
 #include "smtp-reply.h"
 #include "smtp-client.h"
 #include "smtp-client-connection.h"
 #include "smtp-client-transaction.h"
 #include "smtp-submit.h"
+#include "smtp-submit-settings.h"
 #include "mail-user.h"
-#include "readreceipt-compat.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-send.h"
 
 #define READRECEIPT_SENDMAIL_PATH_DEFAULT "/usr/sbin/sendmail"
 #define READRECEIPT_SMTP_PORT_DEFAULT 25
-/* A last guard in case the transaction's own timeout never fires. */
-#define READRECEIPT_SEND_GUARD_EXTRA_MSECS 2000
 
-struct readreceipt_send_context {
+struct readreceipt_send {
+	pool_t pool;
+	struct smtp_client *client;
+	struct smtp_client_transaction *trans;
+	struct timeout *to_callback;
+
+	readreceipt_send_callback_t *callback;
+	void *context;
+
 	/* 1 = sent, 0 = permanent failure, -1 = temporary failure */
 	int status;
-	char *error;
-	bool data_ok;
-	bool finished;
+	const char *error;
+	const char *host;
+	bool data_ok:1;
+	bool finished:1;
+	bool aborted:1;
 };
-
-static void
-readreceipt_send_fail(struct readreceipt_send_context *ctx,
-		      const struct smtp_reply *reply, const char *what)
-{
-	/* the first failure is the one to report */
-	if (ctx->error != NULL)
-		return;
-	ctx->status = smtp_reply_is_temp_fail(reply) ||
-		!smtp_reply_is_remote(reply) ? -1 : 0;
-	ctx->error = i_strdup_printf("%s failed: %s", what,
-				     smtp_reply_log(reply));
-}
-
-static void
-readreceipt_send_rcpt_callback(const struct smtp_reply *reply,
-			       struct readreceipt_send_context *ctx)
-{
-	if (!smtp_reply_is_success(reply))
-		readreceipt_send_fail(ctx, reply, "RCPT TO");
-}
-
-static void
-readreceipt_send_rcpt_data_callback(const struct smtp_reply *reply ATTR_UNUSED,
-				    struct readreceipt_send_context *ctx ATTR_UNUSED)
-{
-	/* the transaction's data callback carries the result */
-}
-
-static void
-readreceipt_send_data_callback(const struct smtp_reply *reply,
-			       struct readreceipt_send_context *ctx)
-{
-	if (!smtp_reply_is_success(reply))
-		readreceipt_send_fail(ctx, reply, "DATA");
-	else
-		ctx->data_ok = TRUE;
-}
-
-static void readreceipt_send_finished(struct readreceipt_send_context *ctx)
-{
-	ctx->finished = TRUE;
-	io_loop_stop(current_ioloop);
-}
-
-static void readreceipt_send_guard(struct readreceipt_send_context *ctx)
-{
-	(void)ctx;
-	io_loop_stop(current_ioloop);
-}
 
 /* Parse the normalized addresses into SMTP paths, before anything is
    set up. Returns 0, or -1 with *error_r for one that SMTP cannot take. */
@@ -109,155 +68,285 @@ readreceipt_send_parse_recipients(const ARRAY_TYPE(const_string) *recipients,
 	return 0;
 }
 
-static int
-readreceipt_send_smtp(struct mail_user *user, const char *host_port,
-		      unsigned int timeout_secs,
-		      const ARRAY_TYPE(const_string) *recipients,
-		      const string_t *message, const char **error_r)
+static void readreceipt_send_callback(struct readreceipt_send *send)
 {
-	struct smtp_client_settings smtp_set;
-	struct smtp_client *client;
+	timeout_remove(&send->to_callback);
+	send->callback(send->status, send->error, send->context);
+}
+
+/* Report the result from the ioloop: the callback may free the send. */
+static void readreceipt_send_finish_later(struct readreceipt_send *send)
+{
+	send->finished = TRUE;
+	if (send->to_callback == NULL && !send->aborted) {
+		send->to_callback = timeout_add_short(0,
+			readreceipt_send_callback, send);
+	}
+}
+
+static void
+readreceipt_send_fail(struct readreceipt_send *send, int status,
+		      const char *error)
+{
+	/* the first failure is the one to report */
+	if (send->error != NULL)
+		return;
+	send->status = status;
+	send->error = p_strdup(send->pool, error);
+}
+
+static void
+readreceipt_send_reply_fail(struct readreceipt_send *send,
+			    const struct smtp_reply *reply, const char *what)
+{
+	readreceipt_send_fail(send, smtp_reply_is_temp_fail(reply) ||
+			      !smtp_reply_is_remote(reply) ? -1 : 0,
+			      t_strdup_printf("smtp(%s): %s failed: %s",
+					      send->host, what,
+					      smtp_reply_log(reply)));
+}
+
+static void
+readreceipt_send_rcpt_callback(const struct smtp_reply *reply,
+			       struct readreceipt_send *send)
+{
+	if (!smtp_reply_is_success(reply))
+		readreceipt_send_reply_fail(send, reply, "RCPT TO");
+}
+
+static void
+readreceipt_send_rcpt_data_callback(const struct smtp_reply *reply ATTR_UNUSED,
+				    struct readreceipt_send *send ATTR_UNUSED)
+{
+	/* the transaction's data callback carries the result */
+}
+
+static void
+readreceipt_send_data_callback(const struct smtp_reply *reply,
+			       struct readreceipt_send *send)
+{
+	if (!smtp_reply_is_success(reply))
+		readreceipt_send_reply_fail(send, reply, "DATA");
+	else
+		send->data_ok = TRUE;
+}
+
+static void readreceipt_send_finished(struct readreceipt_send *send)
+{
+	send->trans = NULL;
+	if (send->error == NULL && send->data_ok)
+		send->status = 1;
+	else if (send->error == NULL) {
+		readreceipt_send_fail(send, -1, t_strdup_printf(
+			"smtp(%s): Failed without a reply", send->host));
+	}
+	readreceipt_send_finish_later(send);
+}
+
+static enum smtp_client_connection_ssl_mode
+readreceipt_send_ssl_mode(const struct smtp_submit_settings *smtp_set)
+{
+	const char *ssl = smtp_set == NULL ? NULL : smtp_set->submission_ssl;
+
+	/* the values Dovecot's submission_ssl takes */
+	if (ssl == NULL)
+		return SMTP_CLIENT_SSL_MODE_NONE;
+	if (strcasecmp(ssl, "smtps") == 0 ||
+	    strcasecmp(ssl, "submissions") == 0)
+		return SMTP_CLIENT_SSL_MODE_IMMEDIATE;
+	if (strcasecmp(ssl, "starttls") == 0)
+		return SMTP_CLIENT_SSL_MODE_STARTTLS;
+	return SMTP_CLIENT_SSL_MODE_NONE;
+}
+
+static void
+readreceipt_send_smtp(struct readreceipt_send *send, struct mail_user *user,
+		      const struct readreceipt_settings *set,
+		      const struct smtp_submit_settings *smtp_set,
+		      const char *host_port,
+		      const ARRAY_TYPE(smtp_address_const) *addrs,
+		      const string_t *message)
+{
+	unsigned int timeout_msecs = set->submission_timeout_secs * 1000;
+	struct smtp_client_settings client_set;
+	struct ssl_iostream_settings ssl_set;
 	struct smtp_client_connection *conn;
-	struct smtp_client_transaction *trans;
-	struct readreceipt_send_context ctx;
-	struct ioloop *ioloop;
-	struct istream *input;
-	struct timeout *to;
-	ARRAY_TYPE(smtp_address_const) addrs;
 	const struct smtp_address *addr;
+	struct istream *input;
 	const char *host;
 	in_port_t port;
 
+	send->host = p_strdup(send->pool, host_port);
 	if (net_str2hostport(host_port, READRECEIPT_SMTP_PORT_DEFAULT,
 			     &host, &port) < 0) {
-		*error_r = t_strdup_printf("Invalid submission host: %s",
-					   host_port);
-		return -1;
+		readreceipt_send_fail(send, -1, t_strdup_printf(
+			"Invalid submission host: %s", host_port));
+		readreceipt_send_finish_later(send);
+		return;
 	}
-	if (readreceipt_send_parse_recipients(recipients, &addrs, error_r) < 0)
-		return 0;
 
-	i_zero(&smtp_set);
-	smtp_set.my_hostname = my_hostname;
-	smtp_set.connect_timeout_msecs = timeout_secs * 1000;
-	smtp_set.command_timeout_msecs = timeout_secs * 1000;
-	smtp_set.debug = user->mail_debug;
-	smtp_set.event_parent = user->event;
+	i_zero(&ssl_set);
+	mail_user_init_ssl_client_settings(user, &ssl_set);
+	i_zero(&client_set);
+	client_set.my_hostname = my_hostname;
+	client_set.connect_timeout_msecs = timeout_msecs;
+	client_set.command_timeout_msecs = timeout_msecs;
+	client_set.debug = user->mail_debug;
+	client_set.ssl = &ssl_set;
+	client_set.event_parent = user->event;
 
-	/* The session's ioloop waits while the receipt goes out in one of
-	   its own. The transaction timeout covers the whole exchange, so a
-	   relay that accepts and never answers holds the user's command no
-	   longer than readreceipt_submission_timeout. */
-	i_zero(&ctx);
-	ctx.status = -1;
-	ioloop = io_loop_create();
-	client = smtp_client_init(&smtp_set);
-	conn = smtp_client_connection_create(client, SMTP_PROTOCOL_SMTP,
-					     host, port,
-					     SMTP_CLIENT_SSL_MODE_NONE, NULL);
+	send->client = smtp_client_init(&client_set);
+	conn = smtp_client_connection_create(send->client, SMTP_PROTOCOL_SMTP,
+		host, port, readreceipt_send_ssl_mode(smtp_set), NULL);
 	/* no sender: the null reverse path of RFC 8098 §2.1 */
-	trans = smtp_client_transaction_create(conn, NULL, NULL, 0,
-					       readreceipt_send_finished, &ctx);
+	send->trans = smtp_client_transaction_create(conn, NULL, NULL, 0,
+		readreceipt_send_finished, send);
 	smtp_client_connection_unref(&conn);
-	smtp_client_transaction_set_timeout(trans, timeout_secs * 1000);
-
-	array_foreach_elem(&addrs, addr) {
-		(void)smtp_client_transaction_add_rcpt(trans, addr, NULL,
+	/* the whole exchange, so a relay that accepts and never answers
+	   costs no more than readreceipt_submission_timeout */
+	smtp_client_transaction_set_timeout(send->trans, timeout_msecs);
+	array_foreach_elem(addrs, addr) {
+		(void)smtp_client_transaction_add_rcpt(send->trans, addr, NULL,
 			readreceipt_send_rcpt_callback,
-			readreceipt_send_rcpt_data_callback, &ctx);
+			readreceipt_send_rcpt_data_callback, send);
 	}
-
-	input = i_stream_create_from_data(str_data(message), str_len(message));
-	smtp_client_transaction_send(trans, input,
-				     readreceipt_send_data_callback, &ctx);
+	input = i_stream_create_copy_from_data(str_data(message),
+					       str_len(message));
+	smtp_client_transaction_send(send->trans, input,
+				     readreceipt_send_data_callback, send);
 	i_stream_unref(&input);
-
-	to = timeout_add(timeout_secs * 1000 +
-			 READRECEIPT_SEND_GUARD_EXTRA_MSECS,
-			 readreceipt_send_guard, &ctx);
-	if (!ctx.finished)
-		io_loop_run(ioloop);
-	timeout_remove(&to);
-	if (!ctx.finished) {
-		/* aborting calls our finished callback, which only records */
-		smtp_client_transaction_abort(trans);
-	}
-	smtp_client_deinit(&client);
-	io_loop_destroy(&ioloop);
-
-	if (ctx.error != NULL) {
-		*error_r = t_strdup_printf("smtp(%s): %s", host_port,
-					   ctx.error);
-		i_free(ctx.error);
-		return ctx.status;
-	}
-	if (!ctx.finished || !ctx.data_ok) {
-		*error_r = t_strdup_printf("smtp(%s): Timed out after %u "
-					   "seconds", host_port, timeout_secs);
-		return -1;
-	}
-	return 1;
 }
 
-static int
-readreceipt_send_sendmail(struct mail_user *user, const char *sendmail_path,
-			  unsigned int timeout_secs,
-			  const ARRAY_TYPE(const_string) *recipients,
-			  const string_t *message, const char **error_r)
+/* sendmail_path: a local program, run to completion (bounded by the
+   timeout) by smtp-submit. */
+static void
+readreceipt_send_sendmail(struct readreceipt_send *send,
+			  struct mail_user *user,
+			  const struct readreceipt_settings *set,
+			  const struct smtp_submit_settings *smtp_set,
+			  const ARRAY_TYPE(smtp_address_const) *addrs,
+			  const string_t *message)
 {
-	struct smtp_submit_settings smtp_set;
+	struct smtp_submit_settings submit_set;
 	struct smtp_submit_input input;
+	const struct smtp_address *addr;
 	struct smtp_submit *subm;
 	struct ostream *output;
-	ARRAY_TYPE(smtp_address_const) addrs;
-	const struct smtp_address *addr;
 	const char *error;
 	int ret;
 
-	if (readreceipt_send_parse_recipients(recipients, &addrs, error_r) < 0)
-		return 0;
-
-	i_zero(&smtp_set);
-	smtp_set.hostname = my_hostname;
-	smtp_set.mail_debug = user->mail_debug;
-	smtp_set.submission_host = "";
-	smtp_set.sendmail_path = sendmail_path;
-	smtp_set.submission_timeout = timeout_secs;
+	i_zero(&submit_set);
+	submit_set.hostname = my_hostname;
+	submit_set.mail_debug = user->mail_debug;
+	submit_set.submission_host = "";
+	submit_set.sendmail_path = smtp_set != NULL &&
+		smtp_set->sendmail_path != NULL &&
+		smtp_set->sendmail_path[0] != '\0' ?
+		smtp_set->sendmail_path : READRECEIPT_SENDMAIL_PATH_DEFAULT;
+	submit_set.submission_timeout = set->submission_timeout_secs;
 	i_zero(&input);
 	input.event_parent = user->event;
 
-	/* the program client enforces the timeout itself */
-	subm = smtp_submit_init_simple(&input, &smtp_set, NULL);
-	array_foreach_elem(&addrs, addr)
+	subm = smtp_submit_init_simple(&input, &submit_set, NULL);
+	array_foreach_elem(addrs, addr)
 		smtp_submit_add_rcpt(subm, addr);
 	output = smtp_submit_send(subm);
 	o_stream_nsend(output, str_data(message), str_len(message));
 	ret = smtp_submit_run(subm, &error);
+	if (ret > 0)
+		send->status = 1;
+	else
+		readreceipt_send_fail(send, ret, error);
 	smtp_submit_deinit(&subm);
-	*error_r = error;
-	return ret;
+	readreceipt_send_finish_later(send);
 }
 
-int readreceipt_send(struct mail_user *user,
-		     const struct readreceipt_settings *set,
-		     const ARRAY_TYPE(const_string) *recipients,
-		     const string_t *message, const char **error_r)
+struct readreceipt_send *
+readreceipt_send_start(struct mail_user *user,
+		       const struct readreceipt_settings *set,
+		       const struct smtp_submit_settings *smtp_set,
+		       const ARRAY_TYPE(const_string) *recipients,
+		       const string_t *message,
+		       readreceipt_send_callback_t *callback, void *context)
 {
-	const char *host = set->submission_host;
-	const char *sendmail;
+	ARRAY_TYPE(smtp_address_const) addrs;
+	struct readreceipt_send *send;
+	const char *host = set->submission_host, *error;
+	pool_t pool;
 
-	if (host == NULL || *host == '\0')
-		host = readreceipt_compat_core_setting(user,
-						       "submission_host");
-	if (host != NULL && *host != '\0') {
-		return readreceipt_send_smtp(user, host,
-					     set->submission_timeout_secs,
-					     recipients, message, error_r);
+	pool = pool_alloconly_create("readreceipt send", 512);
+	send = p_new(pool, struct readreceipt_send, 1);
+	send->pool = pool;
+	send->callback = callback;
+	send->context = context;
+	send->status = -1;
+
+	if (host == NULL || host[0] == '\0')
+		host = smtp_set == NULL ? NULL : smtp_set->submission_host;
+	if (readreceipt_send_parse_recipients(recipients, &addrs,
+					      &error) < 0) {
+		readreceipt_send_fail(send, 0, error);
+		readreceipt_send_finish_later(send);
+	} else if (host != NULL && host[0] != '\0') {
+		readreceipt_send_smtp(send, user, set, smtp_set, host, &addrs,
+				      message);
+	} else {
+		readreceipt_send_sendmail(send, user, set, smtp_set, &addrs,
+					  message);
 	}
-	sendmail = readreceipt_compat_core_setting(user, "sendmail_path");
-	if (sendmail == NULL || *sendmail == '\0')
-		sendmail = READRECEIPT_SENDMAIL_PATH_DEFAULT;
-	return readreceipt_send_sendmail(user, sendmail,
-					 set->submission_timeout_secs,
-					 recipients, message, error_r);
+	return send;
+}
+
+void readreceipt_send_abort(struct readreceipt_send **_send)
+{
+	struct readreceipt_send *send = *_send;
+
+	*_send = NULL;
+	send->aborted = TRUE;
+	timeout_remove(&send->to_callback);
+	if (send->trans != NULL) {
+		/* our finished callback only records */
+		smtp_client_transaction_abort(send->trans);
+	}
+	if (send->client != NULL)
+		smtp_client_deinit(&send->client);
+	pool_unref(&send->pool);
+}
+
+struct readreceipt_send_run_context {
+	int status;
+	char *error;
+};
+
+static void
+readreceipt_send_run_callback(int status, const char *error,
+			      struct readreceipt_send_run_context *rctx)
+{
+	rctx->status = status;
+	rctx->error = i_strdup(error);
+	io_loop_stop(current_ioloop);
+}
+
+int readreceipt_send_run(struct mail_user *user,
+			 const struct readreceipt_settings *set,
+			 const struct smtp_submit_settings *smtp_set,
+			 const ARRAY_TYPE(const_string) *recipients,
+			 const string_t *message, const char **error_r)
+{
+	struct readreceipt_send_run_context rctx;
+	struct readreceipt_send *send;
+	struct ioloop *ioloop;
+
+	i_zero(&rctx);
+	ioloop = io_loop_create();
+	send = readreceipt_send_start(user, set, smtp_set, recipients, message,
+		(readreceipt_send_callback_t *)readreceipt_send_run_callback,
+		&rctx);
+	io_loop_run(ioloop);
+	readreceipt_send_abort(&send);
+	io_loop_destroy(&ioloop);
+
+	*error_r = t_strdup(rctx.error);
+	i_free(rctx.error);
+	return rctx.status;
 }

@@ -1,18 +1,43 @@
 #ifndef READRECEIPT_SEND_H
 #define READRECEIPT_SEND_H
 
-/* Sends a finished MDN with the null sender: to
-   readreceipt_submission_host, else Dovecot's submission_host, else
-   sendmail_path. Synchronous, bounded by readreceipt_submission_timeout. */
+/* Hands a finished MDN to the relay with the null sender: to
+   readreceipt_submission_host, else Dovecot's submission_host (honouring
+   submission_ssl and the ssl_client_* settings), else sendmail_path.
+   SMTP goes through lib-smtp's client, asynchronously from the caller's
+   ioloop, bounded as a whole by readreceipt_submission_timeout. (2.3's
+   smtp-submit cannot abort a transaction in flight without a panic, and
+   a session that ends must be able to.) sendmail_path runs through
+   smtp-submit's program client. */
 
 struct mail_user;
+struct readreceipt_send;
 struct readreceipt_settings;
+struct smtp_submit_settings;
 
-/* Returns 1 when sent, 0 on permanent failure (5xx), -1 on temporary
-   failure (relay down, timeout, 4xx). */
-int readreceipt_send(struct mail_user *user,
-		     const struct readreceipt_settings *set,
-		     const ARRAY_TYPE(const_string) *recipients,
-		     const string_t *message, const char **error_r);
+/* status: 1 sent, 0 permanent failure, -1 temporary failure */
+typedef void readreceipt_send_callback_t(int status, const char *error,
+					 void *context);
+
+/* Start sending message to recipients (normalized addresses). smtp_set
+   is Dovecot's submission settings of the service, or NULL. The callback
+   is always called later from the ioloop, never from inside this call. */
+struct readreceipt_send *
+readreceipt_send_start(struct mail_user *user,
+		       const struct readreceipt_settings *set,
+		       const struct smtp_submit_settings *smtp_set,
+		       const ARRAY_TYPE(const_string) *recipients,
+		       const string_t *message,
+		       readreceipt_send_callback_t *callback, void *context);
+/* Stop a send in flight; its callback is not called. */
+void readreceipt_send_abort(struct readreceipt_send **send);
+
+/* The same, synchronously in an ioloop of its own. Returns the status,
+   with *error_r for a failure. */
+int readreceipt_send_run(struct mail_user *user,
+			 const struct readreceipt_settings *set,
+			 const struct smtp_submit_settings *smtp_set,
+			 const ARRAY_TYPE(const_string) *recipients,
+			 const string_t *message, const char **error_r);
 
 #endif

@@ -1,6 +1,7 @@
 /* Copyright (c) dovecot-readreceipt authors */
 
 #include "lib.h"
+#include "settings-parser.h"
 #include "array.h"
 #include "net.h"
 #include "str.h"
@@ -40,6 +41,7 @@ const char *const readreceipt_setting_names[] = {
 	"readreceipt_submission_timeout",
 	"readreceipt_reporting_ua",
 	"readreceipt_include_headers",
+	"readreceipt_pending_expire",
 	NULL
 };
 
@@ -192,6 +194,41 @@ readreceipt_settings_parse_uint(struct readreceipt_settings_parser *parser,
 		return default_value;
 	}
 	return num;
+}
+
+/* A time as Dovecot writes them ("30d", "12h", "90 secs"); a bare
+   number is seconds. */
+static unsigned int
+readreceipt_settings_parse_time(struct readreceipt_settings_parser *parser,
+				const char *name, const char *default_value)
+{
+	const char *value = readreceipt_settings_get_scalar(parser, name);
+	const char *error;
+	unsigned int secs;
+
+	if (value == NULL)
+		value = default_value;
+	if (settings_get_time(value, &secs, &error) < 0) {
+		readreceipt_settings_error(parser, name,
+			"invalid value %s (expected a time such as 30d, 12h "
+			"or 0): %s", readreceipt_settings_quote(value), error);
+		if (settings_get_time(default_value, &secs, &error) < 0)
+			i_unreached();
+	}
+	return secs;
+}
+
+static const char *readreceipt_settings_time(unsigned int secs)
+{
+	if (secs == 0)
+		return "0";
+	if (secs % (24 * 3600) == 0)
+		return t_strdup_printf("%ud", secs / (24 * 3600));
+	if (secs % 3600 == 0)
+		return t_strdup_printf("%uh", secs / 3600);
+	if (secs % 60 == 0)
+		return t_strdup_printf("%um", secs / 60);
+	return t_strdup_printf("%us", secs);
 }
 
 /* An unset list takes its default; a set one, even "", its own entries. */
@@ -538,6 +575,9 @@ readreceipt_settings_parse_all(struct readreceipt_settings_parser *parser,
 	set->include_headers = readreceipt_settings_parse_bool(parser,
 		"readreceipt_include_headers",
 		READRECEIPT_INCLUDE_HEADERS_DEFAULT);
+	set->pending_expire_secs = readreceipt_settings_parse_time(parser,
+		"readreceipt_pending_expire",
+		READRECEIPT_PENDING_EXPIRE_DEFAULT);
 }
 
 int readreceipt_settings_parse(pool_t pool,
@@ -651,5 +691,7 @@ readreceipt_settings_value(const struct readreceipt_settings *set,
 		return set->reporting_ua;
 	if (strcmp(name, "readreceipt_include_headers") == 0)
 		return readreceipt_settings_bool(set->include_headers);
+	if (strcmp(name, "readreceipt_pending_expire") == 0)
+		return readreceipt_settings_time(set->pending_expire_secs);
 	return NULL;
 }

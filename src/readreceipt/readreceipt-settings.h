@@ -20,6 +20,7 @@
 #define READRECEIPT_SUBMISSION_TIMEOUT_DEFAULT 5
 #define READRECEIPT_REPORTING_UA_PRODUCT "dovecot-readreceipt"
 #define READRECEIPT_INCLUDE_HEADERS_DEFAULT FALSE
+#define READRECEIPT_PENDING_EXPIRE_DEFAULT "30d"
 
 enum readreceipt_mode {
 	READRECEIPT_MODE_DISABLED = 0,
@@ -71,6 +72,9 @@ struct readreceipt_settings {
 	/* "" = omit the Reporting-UA field */
 	const char *reporting_ua;
 	bool include_headers;
+	/* a pending prompt nobody answered is dropped after this; 0 =
+	   never */
+	unsigned int pending_expire_secs;
 
 	/* Set when any setting is invalid: names the setting and the entry.
 	   mode is then forced to READRECEIPT_MODE_DISABLED. */

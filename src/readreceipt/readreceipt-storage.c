@@ -6,8 +6,9 @@
 #include "mail-storage-private.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-user.h"
-#include "readreceipt-process.h"
-#include "readreceipt-queue.h"
+#include "readreceipt-outbox.h"
+#include "readreceipt-decide.h"
+#include "readreceipt-sender.h"
 #include "readreceipt-storage.h"
 
 #include <time.h>
@@ -23,12 +24,16 @@
    with this reason; flag changes made through a virtual mailbox never
    trigger a receipt (SPEC §3). */
 #define READRECEIPT_VIRTUAL_REASON_PREFIX "virtual_"
-/* the pending queue is retried at most this often by a session's commits */
-#define READRECEIPT_FLUSH_INTERVAL_SECS 60
 
 struct readreceipt_answer_rec {
 	uint32_t uid;
 	enum readreceipt_answer answer;
+};
+
+struct readreceipt_expunge_rec {
+	uint32_t uid;
+	bool pending;
+	bool owed;
 };
 
 struct readreceipt_transaction {
@@ -40,9 +45,10 @@ struct readreceipt_transaction {
 	unsigned int seen_count;
 	/* answers to pending entries set in this transaction */
 	ARRAY(struct readreceipt_answer_rec) answers;
-	/* messages whose pending entry goes away: the client set $MDNSent
-	   itself, or they were expunged */
-	ARRAY_TYPE(uint32_t) done_uids;
+	/* messages on which the client set $MDNSent itself */
+	ARRAY_TYPE(uint32_t) mdnsent_uids;
+	/* expunged messages that had a prompt or an owed receipt */
+	ARRAY(struct readreceipt_expunge_rec) expunged;
 	bool ignore:1;
 };
 
@@ -78,21 +84,13 @@ static void readreceipt_transaction_free(struct readreceipt_transaction *rt)
 	array_free(&rt->uids);
 	if (array_is_created(&rt->answers))
 		array_free(&rt->answers);
-	if (array_is_created(&rt->done_uids))
-		array_free(&rt->done_uids);
+	if (array_is_created(&rt->mdnsent_uids))
+		array_free(&rt->mdnsent_uids);
+	if (array_is_created(&rt->expunged))
+		array_free(&rt->expunged);
 	i_free(rt);
 }
 
-static void
-readreceipt_transaction_add_done(struct mailbox_transaction_context *t,
-				 uint32_t uid)
-{
-	struct readreceipt_transaction *rt = readreceipt_transaction_get(t);
-
-	if (!array_is_created(&rt->done_uids))
-		i_array_init(&rt->done_uids, 8);
-	array_push_back(&rt->done_uids, &uid);
-}
 
 bool readreceipt_storage_add_answer(struct mailbox_transaction_context *t,
 				    uint32_t uid,
@@ -178,9 +176,14 @@ readreceipt_mail_update_keywords(struct mail *_mail,
 	/* A client that sets $MDNSent itself has sent or declined its own
 	   receipt: nothing waits for it any more. */
 	if (!ruser->busy && modify_type != MODIFY_REMOVE &&
-	    readreceipt_keywords_have_mdnsent(keywords, _mail->box))
-		readreceipt_transaction_add_done(_mail->transaction,
-						 _mail->uid);
+	    readreceipt_keywords_have_mdnsent(keywords, _mail->box)) {
+		struct readreceipt_transaction *rt =
+			readreceipt_transaction_get(_mail->transaction);
+
+		if (!array_is_created(&rt->mdnsent_uids))
+			i_array_init(&rt->mdnsent_uids, 8);
+		array_push_back(&rt->mdnsent_uids, &_mail->uid);
+	}
 }
 
 static void readreceipt_mail_expunge(struct mail *_mail)
@@ -190,10 +193,26 @@ static void readreceipt_mail_expunge(struct mail *_mail)
 	struct readreceipt_user *ruser =
 		readreceipt_user_get(_mail->box->storage->user);
 
+	struct readreceipt_transaction *rt;
+	struct readreceipt_expunge_rec *rec;
+	struct readreceipt_record record;
+
 	rmail->module_ctx.super.expunge(_mail);
-	if (!ruser->busy && ruser->queue_available)
-		readreceipt_transaction_add_done(_mail->transaction,
-						 _mail->uid);
+	if (ruser->busy)
+		return;
+	/* cheap when idle: a look at the index record, and nothing more
+	   for a message that has neither a prompt nor an owed receipt */
+	readreceipt_outbox_get(_mail->transaction, _mail->seq, &record);
+	if ((record.flags & READRECEIPT_RECORD_FLAG_PENDING) == 0 &&
+	    !readreceipt_record_is_owed(&record))
+		return;
+	rt = readreceipt_transaction_get(_mail->transaction);
+	if (!array_is_created(&rt->expunged))
+		i_array_init(&rt->expunged, 8);
+	rec = array_append_space(&rt->expunged);
+	rec->uid = _mail->uid;
+	rec->pending = (record.flags & READRECEIPT_RECORD_FLAG_PENDING) != 0;
+	rec->owed = readreceipt_record_is_owed(&record);
 }
 
 void readreceipt_mail_allocated(struct mail *_mail)
@@ -214,57 +233,49 @@ void readreceipt_mail_allocated(struct mail *_mail)
 	MODULE_CONTEXT_SET(mail, readreceipt_mail_module, rmail);
 }
 
-static void
-readreceipt_transaction_after_commit(struct mailbox *box,
-				     struct readreceipt_transaction *rt)
+/* Decide what the transaction's changes mean, into the transaction. */
+static struct readreceipt_decide *
+readreceipt_transaction_decide(struct mailbox_transaction_context *t,
+			       struct readreceipt_transaction *rt)
 {
 	struct readreceipt_user *ruser =
-		readreceipt_user_get(box->storage->user);
-	const struct readreceipt_answer_rec *rec;
+		readreceipt_user_get(t->box->storage->user);
+	const struct readreceipt_answer_rec *answer;
+	const struct readreceipt_expunge_rec *expunged;
+	struct readreceipt_decide *dec;
 	const char *error;
-	unsigned int sent;
 	uint32_t uid;
 
-	/* Retries wait for the next commit that involves the module, and
-	   not more often than once a minute per session; what this commit
-	   queues waits for the next one. */
-	if (rt->seen_count > 0 && ruser->queue_available &&
-	    ruser->last_flush + READRECEIPT_FLUSH_INTERVAL_SECS <=
-	    ioloop_time) {
-		ruser->last_flush = ioloop_time;
-		T_BEGIN {
-			if (readreceipt_queue_flush(box, &sent, &error) < 0) {
-				e_error(ruser->event, "Retrying pending "
-					"receipts in %s failed: %s",
-					box->vname, error);
-			}
-		} T_END;
-	}
-
+	dec = readreceipt_decide_begin(t);
 	if (rt->seen_count > 0)
-		readreceipt_process_seen(box, &rt->uids, rt->seen_count);
-
+		readreceipt_decide_seen(dec, &rt->uids, rt->seen_count);
 	if (array_is_created(&rt->answers)) {
-		array_foreach(&rt->answers, rec) T_BEGIN {
-			if (readreceipt_queue_answer(box, rec->uid,
-					rec->answer,
-					READRECEIPT_QUEUE_TRIGGER_ANSWER,
-					&error) < 0) {
+		array_foreach(&rt->answers, answer) T_BEGIN {
+			if (readreceipt_decide_answer(dec, answer->uid,
+					answer->answer,
+					READRECEIPT_TRIGGER_ANSWER,
+					&error) <= 0) {
 				e_warning(ruser->event, "Answer to the "
 					  "pending receipt of UID %u in %s: "
-					  "%s", rec->uid, box->vname, error);
+					  "%s", answer->uid, t->box->vname,
+					  error);
 			}
 		} T_END;
 	}
-	if (array_is_created(&rt->done_uids) && ruser->queue_available) {
-		array_foreach_elem(&rt->done_uids, uid) T_BEGIN {
-			if (readreceipt_queue_remove(box, uid, &error) < 0) {
-				e_error(ruser->event, "Failed to remove the "
-					"pending receipt of UID %u in %s: %s",
-					uid, box->vname, error);
-			}
+	if (array_is_created(&rt->mdnsent_uids)) {
+		array_foreach_elem(&rt->mdnsent_uids, uid) T_BEGIN {
+			readreceipt_decide_client_mdnsent(dec, uid);
 		} T_END;
 	}
+	if (array_is_created(&rt->expunged)) {
+		array_foreach(&rt->expunged, expunged) T_BEGIN {
+			readreceipt_decide_expunged(dec, expunged->uid,
+						    expunged->pending,
+						    expunged->owed);
+		} T_END;
+	}
+	readreceipt_decide_precommit(dec);
+	return dec;
 }
 
 static int
@@ -274,16 +285,26 @@ readreceipt_transaction_commit(struct mailbox_transaction_context *t,
 	struct mailbox *box = t->box;
 	union mailbox_module_context *rbox = READRECEIPT_CONTEXT_REQUIRE(box);
 	struct readreceipt_transaction *rt = READRECEIPT_CONTEXT(t);
+	struct readreceipt_user *ruser;
+	struct readreceipt_decide *dec = NULL;
+	const ARRAY_TYPE(uint32_t) *owed;
 	int ret;
 
-	/* act only once the change is committed: a failed commit never
-	   sends a receipt or acts on an answer */
+	/* Receipts are decided and recorded in the transaction itself, so
+	   that a receipt is owed exactly when the \Seen change commits;
+	   nothing here waits for the network. */
+	if (rt != NULL && !rt->ignore)
+		dec = readreceipt_transaction_decide(t, rt);
 	ret = rbox->super.transaction_commit(t, changes_r);
-	if (rt != NULL) {
-		if (ret == 0 && !rt->ignore)
-			readreceipt_transaction_after_commit(box, rt);
-		readreceipt_transaction_free(rt);
+	if (dec != NULL) {
+		owed = readreceipt_decide_end(dec, ret == 0);
+		ruser = readreceipt_user_get(box->storage->user);
+		if (array_count(owed) > 0 && ruser->sender != NULL)
+			readreceipt_sender_add(ruser->sender, box, owed);
+		readreceipt_decide_free(&dec);
 	}
+	if (rt != NULL)
+		readreceipt_transaction_free(rt);
 	return ret;
 }
 

@@ -10,8 +10,7 @@ struct mail;
 struct mailbox;
 struct mailbox_transaction_context;
 
-#define READRECEIPT_KEYWORD_MDNSENT "$MDNSent"
-#define READRECEIPT_KEYWORD_MDNASK "$MDNAsk"
+#include "readreceipt-message.h"
 
 void readreceipt_mailbox_allocated(struct mailbox *box);
 void readreceipt_mail_allocated(struct mail *mail);

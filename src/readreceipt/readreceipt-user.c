@@ -3,10 +3,12 @@
 #include "lib.h"
 #include "hostpid.h"
 #include "mail-user.h"
+#include "mail-namespace.h"
 #include "readreceipt-compat.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-event.h"
 #include "readreceipt-queue.h"
+#include "readreceipt-sender.h"
 #include "readreceipt-user.h"
 
 struct readreceipt_user_module readreceipt_user_module =
@@ -41,6 +43,18 @@ readreceipt_session_kind(struct mail_user *user)
 	return READRECEIPT_SESSION_NONE;
 }
 
+static void readreceipt_user_deinit_pre(struct mail_user *user)
+{
+	struct readreceipt_user *ruser = READRECEIPT_USER_CONTEXT(user);
+
+	i_assert(ruser != NULL);
+	/* while the namespaces are still there: what the session owes
+	   leaves now (bounded) or waits for the next one */
+	if (ruser->sender != NULL)
+		readreceipt_sender_destroy(&ruser->sender);
+	ruser->module_ctx.super.deinit_pre(user);
+}
+
 static void readreceipt_user_deinit(struct mail_user *user)
 {
 	struct readreceipt_user *ruser = READRECEIPT_USER_CONTEXT(user);
@@ -61,6 +75,7 @@ void readreceipt_user_created(struct mail_user *user)
 	ruser->module_ctx.super = *v;
 	user->vlast = &ruser->module_ctx.super;
 	v->deinit = readreceipt_user_deinit;
+	v->deinit_pre = readreceipt_user_deinit_pre;
 
 	ruser->event = event_create(user->event);
 	event_add_category(ruser->event, &event_category_readreceipt);
@@ -82,7 +97,25 @@ void readreceipt_user_created(struct mail_user *user)
 	}
 	ruser->set = set;
 	ruser->queue_available = readreceipt_queue_available(user);
+	if (ruser->session != READRECEIPT_SESSION_NONE &&
+	    ruser->session != READRECEIPT_SESSION_SUBMISSION) {
+		ruser->smtp_set = readreceipt_compat_smtp_submit_settings(
+			user, user->pool);
+	}
 	MODULE_CONTEXT_SET(user, readreceipt_user_module, ruser);
+	if (readreceipt_user_opens_mail(ruser))
+		ruser->sender = readreceipt_sender_create(user);
+}
+
+void readreceipt_user_namespaces_added(struct mail_namespace *namespaces)
+{
+	struct readreceipt_user *ruser =
+		READRECEIPT_USER_CONTEXT(namespaces->user);
+
+	/* what earlier sessions left owed goes out from the ioloop, after
+	   login and outside any command */
+	if (ruser != NULL && ruser->sender != NULL)
+		readreceipt_sender_start(ruser->sender);
 }
 
 struct readreceipt_user *readreceipt_user_get(struct mail_user *user)

@@ -5,6 +5,8 @@
 #include "mail-user.h"
 
 struct readreceipt_settings;
+struct readreceipt_sender;
+struct smtp_submit_settings;
 
 #define READRECEIPT_USER_CONTEXT(obj) \
 	MODULE_CONTEXT(obj, readreceipt_user_module)
@@ -53,8 +55,10 @@ struct readreceipt_user {
 	bool queue_available;
 	/* "no attribute dict" was logged in this session */
 	bool no_dict_logged;
-	/* when the pending queue was last retried in this session */
-	time_t last_flush;
+	/* Dovecot's submission settings of this service, or NULL */
+	const struct smtp_submit_settings *smtp_set;
+	/* sends what the session's commands made owed (imap, pop3) */
+	struct readreceipt_sender *sender;
 };
 
 extern MODULE_CONTEXT_DEFINE(readreceipt_user_module,
@@ -69,5 +73,6 @@ struct readreceipt_user *readreceipt_user_get(struct mail_user *user);
 bool readreceipt_user_opens_mail(const struct readreceipt_user *ruser);
 
 void readreceipt_user_created(struct mail_user *user);
+void readreceipt_user_namespaces_added(struct mail_namespace *namespaces);
 
 #endif

@@ -9,7 +9,7 @@
 #include "readreceipt-policy.h"
 #include "readreceipt-user.h"
 #include "readreceipt-event.h"
-#include "readreceipt-process.h"
+#include "readreceipt-message.h"
 #include "ext-readreceipt-common.h"
 
 /* The storage module's functions are referenced weakly: Pigeonhole loads

@@ -1,0 +1,347 @@
+/* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "file-lock.h"
+#include "file-create-locked.h"
+#include "write-full.h"
+#include "mkdir-parents.h"
+#include "mail-index.h"
+#include "mail-storage-private.h"
+#include "mail-storage-settings.h"
+#include "mail-namespace.h"
+#include "mailbox-list.h"
+#include "readreceipt-outbox.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+/* never read more of the outbox list than this: it holds one line per
+   mailbox with owed receipts */
+#define READRECEIPT_OUTBOX_HINT_MAX (64 * 1024)
+
+static uint32_t readreceipt_outbox_ext_id(struct mailbox *box)
+{
+	/* registering again returns the same id: no state of our own */
+	return mail_index_ext_register(box->index, READRECEIPT_RECORD_EXT_NAME,
+				       0, sizeof(struct readreceipt_record),
+				       sizeof(uint32_t));
+}
+
+static void
+readreceipt_outbox_lookup(struct mail_index_view *view, uint32_t ext_id,
+			  uint32_t seq, struct readreceipt_record *rec_r)
+{
+	const void *data;
+	bool expunged;
+
+	i_zero(rec_r);
+	mail_index_lookup_ext(view, seq, ext_id, &data, &expunged);
+	if (data != NULL)
+		memcpy(rec_r, data, sizeof(*rec_r));
+}
+
+void readreceipt_outbox_get(struct mailbox_transaction_context *t,
+			    uint32_t seq, struct readreceipt_record *rec_r)
+{
+	readreceipt_outbox_lookup(t->view, readreceipt_outbox_ext_id(t->box),
+				  seq, rec_r);
+}
+
+int readreceipt_outbox_get_fresh(struct mailbox *box, uint32_t uid,
+				 struct readreceipt_record *rec_r)
+{
+	struct mail_index_view *view;
+	uint32_t seq;
+	int ret = 0;
+
+	i_zero(rec_r);
+	/* what other processes committed: a failed refresh leaves the view
+	   as it was, which the index' own sync corrects later */
+	(void)mail_index_refresh(box->index);
+	view = mail_index_view_open(box->index);
+	if (mail_index_lookup_seq(view, uid, &seq)) {
+		readreceipt_outbox_lookup(view,
+			readreceipt_outbox_ext_id(box), seq, rec_r);
+		ret = 1;
+	}
+	mail_index_view_close(&view);
+	return ret;
+}
+
+void readreceipt_outbox_set(struct mailbox_transaction_context *t,
+			    uint32_t seq, const struct readreceipt_record *rec)
+{
+	mail_index_update_ext(t->itrans, seq,
+			      readreceipt_outbox_ext_id(t->box), rec, NULL);
+}
+
+void readreceipt_outbox_owed_uids(struct mailbox *box,
+				  ARRAY_TYPE(uint32_t) *uids)
+{
+	uint32_t ext_id = readreceipt_outbox_ext_id(box);
+	struct mail_index_view *view;
+	struct readreceipt_record rec;
+	uint32_t seq, count, uid;
+
+	/* the committed index, not the mailbox' view: no mailbox sync */
+	(void)mail_index_refresh(box->index);
+	view = mail_index_view_open(box->index);
+	count = mail_index_view_get_messages_count(view);
+	for (seq = 1; seq <= count; seq++) {
+		const void *data;
+		bool expunged;
+
+		mail_index_lookup_ext(view, seq, ext_id, &data, &expunged);
+		if (data == NULL) {
+			/* the extension is not in the index: no message
+			   of this mailbox ever had a record */
+			break;
+		}
+		memcpy(&rec, data, sizeof(rec));
+		if (readreceipt_record_is_owed(&rec)) {
+			mail_index_lookup_uid(view, seq, &uid);
+			array_push_back(uids, &uid);
+		}
+	}
+	mail_index_view_close(&view);
+}
+
+int readreceipt_outbox_dir(struct mail_user *user, const char **dir_r,
+			   const char **error_r)
+{
+	struct mail_namespace *ns =
+		mail_namespace_find_inbox(user->namespaces);
+	const char *dir;
+
+	/* beside the INBOX index, so every backend that serves the user
+	   sees the same list */
+	if (ns != NULL &&
+	    mailbox_list_get_root_path(ns->list, MAILBOX_LIST_PATH_TYPE_INDEX,
+				       &dir)) {
+		*dir_r = dir;
+		return 0;
+	}
+	if (mail_user_get_home(user, &dir) > 0) {
+		*dir_r = dir;
+		return 0;
+	}
+	*error_r = "No index or home directory to keep the receipt outbox in";
+	return -1;
+}
+
+int readreceipt_outbox_lock(struct mail_user *user, struct file_lock **lock_r,
+			    const char **error_r)
+{
+	const struct mail_storage_settings *mail_set =
+		mail_user_set_get_storage_set(user);
+	struct file_create_settings lock_set;
+	const char *home, *dir;
+	int ret;
+
+	if (mail_user_get_home(user, &home) > 0 &&
+	    mail_namespace_find_inbox(user->namespaces) != NULL) {
+		ret = mail_user_lock_file_create(user,
+			READRECEIPT_OUTBOX_LOCK_FNAME,
+			READRECEIPT_OUTBOX_LOCK_TIMEOUT_SECS, lock_r, error_r);
+	} else {
+		/* Dovecot's user lock needs a home directory: without one,
+		   the same kind of lock beside the INBOX index */
+		if (readreceipt_outbox_dir(user, &dir, error_r) < 0)
+			return -1;
+		i_zero(&lock_set);
+		lock_set.lock_timeout_secs =
+			READRECEIPT_OUTBOX_LOCK_TIMEOUT_SECS;
+		lock_set.lock_settings.lock_method =
+			mail_set->parsed_lock_method;
+		lock_set.mkdir_mode = 0700;
+		ret = mail_storage_lock_create(
+			t_strconcat(dir, "/", READRECEIPT_OUTBOX_LOCK_FNAME,
+				    NULL),
+			&lock_set, mail_set, lock_r, error_r);
+	}
+	return ret < 0 ? -1 : (ret == 0 ? 0 : 1);
+}
+
+void readreceipt_outbox_unlock(struct file_lock **lock)
+{
+	if (*lock != NULL)
+		file_lock_free(lock);
+}
+
+static const char *
+readreceipt_outbox_hint_path(struct mail_user *user, const char **error_r)
+{
+	const char *dir;
+
+	if (readreceipt_outbox_dir(user, &dir, error_r) < 0)
+		return NULL;
+	return t_strconcat(dir, "/", READRECEIPT_OUTBOX_HINT_FNAME, NULL);
+}
+
+static int
+readreceipt_outbox_hint_read_path(const char *path,
+				  ARRAY_TYPE(guid_128) *guids,
+				  const char **error_r)
+{
+	const char *const *lines;
+	guid_128_t guid;
+	struct stat st;
+	ssize_t ret;
+	size_t size;
+	char *buf;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		*error_r = t_strdup_printf("fstat(%s) failed: %m", path);
+		i_close_fd(&fd);
+		return -1;
+	}
+	size = I_MIN((size_t)st.st_size, READRECEIPT_OUTBOX_HINT_MAX);
+	buf = t_malloc_no0(size + 1);
+	ret = size == 0 ? 0 : read(fd, buf, size);
+	i_close_fd(&fd);
+	if (ret < 0) {
+		*error_r = t_strdup_printf("read(%s) failed: %m", path);
+		return -1;
+	}
+	buf[ret] = '\0';
+	for (lines = t_strsplit(buf, "\n"); *lines != NULL; lines++) {
+		/* a damaged line names no mailbox: skipped */
+		if (guid_128_from_string(*lines, guid) == 0)
+			array_push_back(guids, &guid);
+	}
+	return 0;
+}
+
+int readreceipt_outbox_hint_read(struct mail_user *user,
+				 ARRAY_TYPE(guid_128) *guids,
+				 const char **error_r)
+{
+	const char *path = readreceipt_outbox_hint_path(user, error_r);
+
+	if (path == NULL)
+		return -1;
+	return readreceipt_outbox_hint_read_path(path, guids, error_r);
+}
+
+static bool
+readreceipt_outbox_hint_has(const ARRAY_TYPE(guid_128) *guids,
+			    const guid_128_t guid)
+{
+	const guid_128_t *g;
+
+	array_foreach(guids, g) {
+		if (guid_128_equals(*g, guid))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+int readreceipt_outbox_hint_add(struct mailbox *box, const char **error_r)
+{
+	struct mailbox_metadata metadata;
+	ARRAY_TYPE(guid_128) guids;
+	const char *path, *line;
+	int fd;
+
+	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		return -1;
+	}
+	path = readreceipt_outbox_hint_path(box->storage->user, error_r);
+	if (path == NULL)
+		return -1;
+	t_array_init(&guids, 8);
+	if (readreceipt_outbox_hint_read_path(path, &guids, error_r) < 0)
+		return -1;
+	if (readreceipt_outbox_hint_has(&guids, metadata.guid))
+		return 0;
+
+	line = t_strconcat(guid_128_to_string(metadata.guid), "\n", NULL);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	if (fd == -1 && errno == ENOENT) {
+		const char *dir = t_strndup(path, strrchr(path, '/') - path);
+
+		if (mkdir_parents(dir, 0700) < 0 && errno != EEXIST) {
+			*error_r = t_strdup_printf("mkdir(%s) failed: %m", dir);
+			return -1;
+		}
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+	}
+	if (fd == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return -1;
+	}
+	if (write_full(fd, line, strlen(line)) < 0) {
+		*error_r = t_strdup_printf("write(%s) failed: %m", path);
+		i_close_fd(&fd);
+		return -1;
+	}
+	i_close_fd(&fd);
+	return 0;
+}
+
+int readreceipt_outbox_hint_remove(struct mail_user *user,
+				   const guid_128_t guid,
+				   const char **error_r)
+{
+	ARRAY_TYPE(guid_128) guids;
+	const guid_128_t *g;
+	const char *path, *tmp_path;
+	string_t *str;
+	int fd;
+
+	path = readreceipt_outbox_hint_path(user, error_r);
+	if (path == NULL)
+		return -1;
+	t_array_init(&guids, 8);
+	if (readreceipt_outbox_hint_read_path(path, &guids, error_r) < 0)
+		return -1;
+	if (!readreceipt_outbox_hint_has(&guids, guid))
+		return 0;
+
+	str = t_str_new(256);
+	array_foreach(&guids, g) {
+		if (!guid_128_equals(*g, guid))
+			str_printfa(str, "%s\n", guid_128_to_string(*g));
+	}
+	if (str_len(str) == 0) {
+		if (unlink(path) < 0 && errno != ENOENT) {
+			*error_r = t_strdup_printf("unlink(%s) failed: %m",
+						   path);
+			return -1;
+		}
+		return 0;
+	}
+	tmp_path = t_strconcat(path, ".tmp", NULL);
+	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", tmp_path);
+		return -1;
+	}
+	if (write_full(fd, str_data(str), str_len(str)) < 0) {
+		*error_r = t_strdup_printf("write(%s) failed: %m", tmp_path);
+		i_close_fd(&fd);
+		i_unlink(tmp_path);
+		return -1;
+	}
+	i_close_fd(&fd);
+	if (rename(tmp_path, path) < 0) {
+		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
+					   tmp_path, path);
+		i_unlink(tmp_path);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,931 @@
+/* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
+
+#include "lib.h"
+#include "array.h"
+#include "str.h"
+#include "ioloop.h"
+#include "istream.h"
+#include "hostpid.h"
+#include "utc-offset.h"
+#include "file-lock.h"
+#include "message-size.h"
+#include "mail-storage-private.h"
+#include "mail-namespace.h"
+#include "readreceipt-settings.h"
+#include "readreceipt-policy.h"
+#include "readreceipt-mdn.h"
+#include "readreceipt-user.h"
+#include "readreceipt-event.h"
+#include "readreceipt-message.h"
+#include "readreceipt-outbox.h"
+#include "readreceipt-rate.h"
+#include "readreceipt-send.h"
+#include "readreceipt-queue.h"
+#include "readreceipt-sender.h"
+
+#include <time.h>
+
+/* after a temporary failure, a session tries again this much later */
+#define READRECEIPT_SENDER_RETRY_SECS 60
+/* after readreceipt_max_per_hour was reached */
+#define READRECEIPT_SENDER_RATE_RETRY_SECS 300
+
+enum readreceipt_job_start {
+	/* nothing to send: done, gone, or claimed by another process */
+	READRECEIPT_JOB_SKIP = 0,
+	/* claimed: the submission is ready to run */
+	READRECEIPT_JOB_READY,
+	/* readreceipt_max_per_hour reached: the batch stops */
+	READRECEIPT_JOB_RATE_LIMITED,
+	/* the lock or the storage failed: the batch stops */
+	READRECEIPT_JOB_ERROR,
+};
+
+/* The smtp-submit result: 1 sent, 0 permanent, -1 temporary failure, and
+   the module's own: the session ended while it was in flight. */
+#define READRECEIPT_JOB_ABORTED (-2)
+
+struct readreceipt_sender_item {
+	char *vname;
+	uint32_t uid;
+};
+
+struct readreceipt_job {
+	pool_t pool;
+	struct mail_user *user;
+	struct readreceipt_user *ruser;
+	struct readreceipt_sender *sender;
+	/* the mailbox is open only while the record is read or written, never
+	   while the relay is talking: an open mailbox holds the user */
+	struct mailbox *box;
+	bool own_box;
+	const char *vname;
+	uint32_t uid;
+
+	/* for the event */
+	enum readreceipt_trigger trigger;
+	const char *reason;
+	const char *message_id;
+	const char *recipient;
+
+	/* the receipt, built while the claim was taken */
+	string_t *mdn;
+	ARRAY_TYPE(const_string) recipients;
+	struct readreceipt_send *send;
+	int status;
+	const char *error;
+};
+
+struct readreceipt_sender {
+	struct mail_user *user;
+	struct readreceipt_user *ruser;
+	ARRAY(struct readreceipt_sender_item) queue;
+	struct readreceipt_job *job;
+	struct timeout *to_run;
+	struct timeout *to_retry;
+	bool scan:1;
+};
+
+/* one connection per process at a time: the sender whose job is in
+   flight, and every session's sender to wake after it */
+static struct readreceipt_sender *readreceipt_sender_active = NULL;
+static ARRAY(struct readreceipt_sender *) readreceipt_senders;
+
+static void readreceipt_sender_kick(struct readreceipt_sender *sender);
+
+static void
+readreceipt_job_emit(struct readreceipt_job *job, const char *decision,
+		     const char *reason, const char *error)
+{
+	struct readreceipt_decision_info dinfo;
+
+	i_zero(&dinfo);
+	dinfo.decision = decision;
+	dinfo.reason = reason;
+	dinfo.trigger = readreceipt_trigger_to_str(job->trigger);
+	dinfo.mode = readreceipt_mode_to_str(job->ruser->set->mode);
+	dinfo.mailbox = job->vname;
+	dinfo.uid = job->uid;
+	dinfo.message_id = job->message_id == NULL ? "" : job->message_id;
+	dinfo.recipient = job->recipient == NULL ? "" : job->recipient;
+	dinfo.error = error;
+	readreceipt_event_decision(job->ruser->event, &dinfo);
+}
+
+/* Write the record of the job's message. Returns 1, 0 if the message is
+   gone, -1 on error. */
+static int
+readreceipt_job_write(struct readreceipt_job *job,
+		      const struct readreceipt_record *rec,
+		      const char **error_r)
+{
+	struct mailbox_transaction_context *t;
+	struct mail *mail;
+
+	t = mailbox_transaction_begin(job->box,
+				      MAILBOX_TRANSACTION_FLAG_EXTERNAL,
+				      "readreceipt outbox");
+	mail = mail_alloc(t, 0, NULL);
+	if (!mail_set_uid(mail, job->uid)) {
+		mail_free(&mail);
+		mailbox_transaction_rollback(&t);
+		return 0;
+	}
+	readreceipt_outbox_set(t, mail->seq, rec);
+	mail_free(&mail);
+	if (mailbox_transaction_commit(&t) < 0) {
+		*error_r = mailbox_get_last_internal_error(job->box, NULL);
+		return -1;
+	}
+	return 1;
+}
+
+static buffer_t *readreceipt_job_read_header(struct mail *mail)
+{
+	struct message_size hdr_size;
+	struct istream *input;
+	const unsigned char *data;
+	buffer_t *buf;
+	size_t size;
+
+	if (mail_get_hdr_stream(mail, &hdr_size, &input) < 0)
+		return NULL;
+	buf = t_buffer_create(I_MIN(hdr_size.physical_size,
+				    READRECEIPT_MDN_HEADERS_MAX) + 1);
+	while (buf->used < READRECEIPT_MDN_HEADERS_MAX &&
+	       buf->used < hdr_size.physical_size &&
+	       i_stream_read_more(input, &data, &size) > 0) {
+		size = I_MIN(size, READRECEIPT_MDN_HEADERS_MAX - buf->used);
+		size = I_MIN(size, hdr_size.physical_size - buf->used);
+		buffer_append(buf, data, size);
+		i_stream_skip(input, size);
+	}
+	return buf;
+}
+
+/* Read the message and build its MDN into out; verdict_r holds what the
+   policy says now. Returns 1, 0 if the message is gone, -1 on error. */
+static int
+readreceipt_job_build(struct readreceipt_job *job,
+		      const struct readreceipt_record *rec,
+		      struct readreceipt_verdict *verdict_r, string_t *out,
+		      const char **error_r)
+{
+	const struct readreceipt_settings *set = job->ruser->set;
+	struct mailbox_header_lookup_ctx *headers;
+	struct mailbox_transaction_context *t;
+	struct readreceipt_message_info minfo;
+	struct readreceipt_mdn_input input;
+	struct mailbox_status status;
+	struct mailbox_metadata metadata;
+	buffer_t *header = NULL;
+	struct mail *mail;
+	struct tm *tm;
+	int ret = 1;
+
+	if (mailbox_get_metadata(job->box, MAILBOX_METADATA_GUID,
+				 &metadata) < 0) {
+		*error_r = mailbox_get_last_internal_error(job->box, NULL);
+		return -1;
+	}
+	mailbox_get_open_status(job->box, STATUS_UIDVALIDITY, &status);
+
+	headers = mailbox_header_lookup_init(job->box,
+		readreceipt_message_wanted_headers);
+	t = mailbox_transaction_begin(job->box, 0, "readreceipt read");
+	mail = mail_alloc(t, 0, headers);
+	mailbox_header_lookup_unref(&headers);
+	if (!mail_set_uid(mail, job->uid)) {
+		ret = 0;
+		goto out;
+	}
+	readreceipt_message_read(mail, FALSE, &minfo);
+	if (mail->expunged) {
+		ret = 0;
+		goto out;
+	}
+	/* $MDNSent is the module's own since the receipt became owed */
+	minfo.msg.has_mdnask = readreceipt_mail_has_keyword(mail,
+		READRECEIPT_KEYWORD_MDNASK);
+	readreceipt_policy_decide(set, &minfo.msg, FALSE, TRUE,
+				  pool_datastack_create(), verdict_r);
+	job->message_id = p_strdup(job->pool,
+		readreceipt_event_message_id(minfo.message_id));
+	if (array_is_created(&verdict_r->recipients)) {
+		job->recipient = p_strdup(job->pool,
+			readreceipt_event_addresses(&verdict_r->recipients));
+	}
+	if (verdict_r->action == READRECEIPT_ACTION_NONE ||
+	    verdict_r->action == READRECEIPT_ACTION_SUPPRESS)
+		goto out;
+	if (set->include_headers)
+		header = readreceipt_job_read_header(mail);
+
+	i_zero(&input);
+	input.user_email = set->user_email;
+	input.recipients = array_front(&verdict_r->recipients);
+	input.recipients_count = array_count(&verdict_r->recipients);
+	input.orig_subject = minfo.subject;
+	input.orig_message_id = minfo.message_id;
+	input.orig_original_recipient = minfo.original_recipient;
+	if (header != NULL) {
+		input.orig_header = header->data;
+		input.orig_header_size = header->used;
+	}
+	input.reporting_ua = set->reporting_ua;
+	input.automatic = (rec->flags & READRECEIPT_RECORD_FLAG_MANUAL) == 0;
+	input.include_headers = set->include_headers;
+	input.date = ioloop_time;
+	tm = localtime(&input.date);
+	input.tz_offset_mins = tm == NULL ? 0 : utc_offset(tm, input.date);
+	/* the same for every try, so that a duplicate after a crash can
+	   be recognised */
+	input.message_id = readreceipt_record_message_id(metadata.guid,
+		status.uidvalidity, job->uid, set->user_email, my_hostname);
+	input.boundary = t_strdup_printf("readreceipt-%s-%u-%u",
+		guid_128_to_string(metadata.guid), status.uidvalidity,
+		job->uid);
+	readreceipt_mdn_build(&input, out);
+out:
+	mail_free(&mail);
+	mailbox_transaction_rollback(&t);
+	return ret;
+}
+
+/* Claim the receipt and prepare its submission, all under the lock. */
+static enum readreceipt_job_start
+readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
+{
+	const struct readreceipt_settings *set = job->ruser->set;
+	struct readreceipt_verdict verdict;
+	struct readreceipt_record rec;
+	struct file_lock *lock;
+	const char *error, *addr;
+	string_t *mdn;
+	int ret;
+
+	ret = readreceipt_outbox_lock(job->user, &lock, error_r);
+	if (ret <= 0) {
+		if (ret == 0)
+			*error_r = "Timed out waiting for the receipt lock";
+		return READRECEIPT_JOB_ERROR;
+	}
+	if (readreceipt_outbox_get_fresh(job->box, job->uid, &rec) == 0 ||
+	    !readreceipt_record_claimable(&rec, ioloop_time,
+					  set->submission_timeout_secs)) {
+		/* gone, sent, or in another process' hands */
+		readreceipt_outbox_unlock(&lock);
+		return READRECEIPT_JOB_SKIP;
+	}
+	job->trigger = rec.trigger;
+
+	mdn = t_str_new(2048);
+	ret = readreceipt_job_build(job, &rec, &verdict, mdn, error_r);
+	if (ret <= 0) {
+		readreceipt_outbox_unlock(&lock);
+		return ret == 0 ? READRECEIPT_JOB_SKIP : READRECEIPT_JOB_ERROR;
+	}
+	/* the user's answer, or what let it go out automatically */
+	job->reason = (rec.flags & READRECEIPT_RECORD_FLAG_MANUAL) != 0 ?
+		"user" : p_strdup(job->pool, verdict.reason);
+	if (verdict.action == READRECEIPT_ACTION_NONE ||
+	    verdict.action == READRECEIPT_ACTION_SUPPRESS) {
+		/* the policy forbids it now: it never leaves */
+		rec.state = READRECEIPT_RECORD_DONE;
+		rec.stamp = ioloop_time;
+		if (readreceipt_job_write(job, &rec, &error) < 0) {
+			e_error(job->ruser->event, "Failed to record the "
+				"receipt of UID %u in %s: %s", job->uid,
+				job->box->vname, error);
+		}
+		readreceipt_outbox_unlock(&lock);
+		readreceipt_job_emit(job, "suppressed",
+			verdict.action == READRECEIPT_ACTION_NONE ?
+			"invalid_request" : verdict.reason, NULL);
+		return READRECEIPT_JOB_SKIP;
+	}
+	if (readreceipt_rate_check(job->user, set->max_per_hour,
+				   ioloop_time) == 0) {
+		rec.state = READRECEIPT_RECORD_OWED;
+		rec.wait = READRECEIPT_RECORD_WAIT_RATE_LIMITED;
+		rec.stamp = ioloop_time;
+		ret = readreceipt_job_write(job, &rec, error_r);
+		readreceipt_outbox_unlock(&lock);
+		readreceipt_job_emit(job, "queued", "rate_limited",
+			t_strdup_printf("readreceipt_max_per_hour=%u reached",
+					set->max_per_hour));
+		return ret < 0 ? READRECEIPT_JOB_ERROR :
+			READRECEIPT_JOB_RATE_LIMITED;
+	}
+	rec.state = READRECEIPT_RECORD_SENDING;
+	rec.stamp = ioloop_time;
+	ret = readreceipt_job_write(job, &rec, error_r);
+	readreceipt_outbox_unlock(&lock);
+	if (ret <= 0)
+		return ret == 0 ? READRECEIPT_JOB_SKIP : READRECEIPT_JOB_ERROR;
+
+	/* claimed: from here on no lock is held until the result */
+	job->mdn = str_new(job->pool, str_len(mdn));
+	str_append_str(job->mdn, mdn);
+	p_array_init(&job->recipients, job->pool,
+		     array_count(&verdict.recipients));
+	array_foreach_elem(&verdict.recipients, addr) {
+		addr = p_strdup(job->pool, addr);
+		array_push_back(&job->recipients, &addr);
+	}
+	return READRECEIPT_JOB_READY;
+}
+
+/* Record the result. Returns the smtp-submit status. */
+static int readreceipt_job_finish(struct readreceipt_job *job)
+{
+	const struct readreceipt_settings *set = job->ruser->set;
+	struct mailbox_metadata metadata;
+	struct readreceipt_record rec;
+	ARRAY_TYPE(uint32_t) owed;
+	struct file_lock *lock;
+	const char *error;
+	int ret;
+
+	if (job->send != NULL)
+		readreceipt_send_abort(&job->send);
+	ret = readreceipt_outbox_lock(job->user, &lock, &error);
+	if (ret <= 0) {
+		/* the claim turns stale and the receipt is tried again */
+		e_error(job->ruser->event, "Failed to record the receipt of "
+			"UID %u in %s: %s", job->uid, job->box->vname,
+			ret == 0 ? "Timed out waiting for the lock" : error);
+	} else if (readreceipt_outbox_get_fresh(job->box, job->uid,
+						&rec) > 0) {
+		rec.stamp = ioloop_time;
+		switch (job->status) {
+		case 1:
+			if (readreceipt_rate_add(job->user, set->max_per_hour,
+						 ioloop_time, &error) < 0) {
+				e_error(job->ruser->event, "Failed to count "
+					"the receipt: %s", error);
+			}
+			/* fall through */
+		case 0:
+			rec.state = READRECEIPT_RECORD_DONE;
+			break;
+		case READRECEIPT_JOB_ABORTED:
+			rec.state = READRECEIPT_RECORD_OWED;
+			break;
+		default:
+			rec.state = READRECEIPT_RECORD_OWED;
+			rec.wait = READRECEIPT_RECORD_WAIT_RETRY;
+			break;
+		}
+		if (readreceipt_job_write(job, &rec, &error) < 0) {
+			e_error(job->ruser->event, "Failed to record the "
+				"receipt of UID %u in %s: %s", job->uid,
+				job->box->vname, error);
+		} else if (rec.state == READRECEIPT_RECORD_DONE) {
+			/* the last one of the mailbox: forget it */
+			t_array_init(&owed, 4);
+			readreceipt_outbox_owed_uids(job->box, &owed);
+			if (array_count(&owed) == 0 &&
+			    mailbox_get_metadata(job->box,
+					MAILBOX_METADATA_GUID, &metadata) == 0 &&
+			    readreceipt_outbox_hint_remove(job->user,
+					metadata.guid, &error) < 0) {
+				e_error(job->ruser->event, "%s", error);
+			}
+		}
+	}
+	readreceipt_outbox_unlock(&lock);
+
+	switch (job->status) {
+	case 1:
+		readreceipt_job_emit(job, "sent", job->reason, NULL);
+		break;
+	case 0:
+		readreceipt_job_emit(job, "failed", "permanent_failure",
+				     job->error);
+		break;
+	case READRECEIPT_JOB_ABORTED:
+		break;
+	default:
+		readreceipt_job_emit(job, "queued", "retry", job->error);
+		break;
+	}
+	return job->status;
+}
+
+static struct readreceipt_job *
+readreceipt_job_create(struct mailbox *box, bool own_box, uint32_t uid)
+{
+	struct readreceipt_job *job;
+	pool_t pool;
+
+	pool = pool_alloconly_create("readreceipt job", 512);
+	job = p_new(pool, struct readreceipt_job, 1);
+	job->pool = pool;
+	job->box = box;
+	job->own_box = own_box;
+	job->vname = p_strdup(pool, box->vname);
+	job->uid = uid;
+	job->user = box->storage->user;
+	job->ruser = readreceipt_user_get(job->user);
+	i_assert(job->ruser != NULL);
+	job->status = -1;
+	return job;
+}
+
+static void readreceipt_job_free(struct readreceipt_job **_job)
+{
+	struct readreceipt_job *job = *_job;
+
+	*_job = NULL;
+	if (job->send != NULL)
+		readreceipt_send_abort(&job->send);
+	if (job->own_box && job->box != NULL)
+		mailbox_free(&job->box);
+	pool_unref(&job->pool);
+}
+
+/* Send one receipt synchronously (doveadm, and what is left at the end
+   of a session). Returns 1 sent or nothing to send, 0 permanent failure,
+   -1 temporary failure, -2 rate limited, -3 error (*error_r). */
+static int
+readreceipt_job_run_sync(struct readreceipt_job *job, const char **error_r)
+{
+	const char *error = NULL;
+	int ret = -3;
+
+	T_BEGIN {
+		enum readreceipt_job_start start =
+			readreceipt_job_start(job, &error);
+
+		switch (start) {
+		case READRECEIPT_JOB_SKIP:
+			ret = 1;
+			break;
+		case READRECEIPT_JOB_RATE_LIMITED:
+			ret = -2;
+			error = "readreceipt_max_per_hour reached";
+			break;
+		case READRECEIPT_JOB_ERROR:
+			ret = -3;
+			break;
+		case READRECEIPT_JOB_READY:
+			job->status = readreceipt_send_run(job->user,
+				job->ruser->set, job->ruser->smtp_set,
+				&job->recipients, job->mdn, &error);
+			job->error = p_strdup(job->pool, error);
+			ret = readreceipt_job_finish(job);
+			error = job->error;
+			break;
+		}
+		*error_r = t_strdup(error);
+	} T_END_PASS_STR_IF(TRUE, error_r);
+	return ret;
+}
+
+/* ---- the session's sender */
+
+static struct mailbox *
+readreceipt_sender_open(struct mail_user *user, const char *vname)
+{
+	struct readreceipt_user *ruser = readreceipt_user_get(user);
+	struct mail_namespace *ns;
+	struct mailbox *box;
+	bool prev_busy = ruser->busy;
+
+	ns = mail_namespace_find(user->namespaces, vname);
+	if (ns == NULL)
+		return NULL;
+	/* the module's own instance: its hooks stay out of it */
+	ruser->busy = TRUE;
+	box = mailbox_alloc(ns->list, vname, 0);
+	ruser->busy = prev_busy;
+	if (mailbox_open(box) < 0) {
+		e_error(ruser->event, "Failed to open %s for its receipts: %s",
+			vname, mailbox_get_last_internal_error(box, NULL));
+		mailbox_free(&box);
+		return NULL;
+	}
+	return box;
+}
+
+static void readreceipt_sender_wake_others(void)
+{
+	struct readreceipt_sender *sender;
+
+	array_foreach_elem(&readreceipt_senders, sender) {
+		if (array_count(&sender->queue) > 0 || sender->scan)
+			readreceipt_sender_kick(sender);
+	}
+}
+
+static void readreceipt_sender_retry(struct readreceipt_sender *sender,
+				     unsigned int secs)
+{
+	if (sender->to_retry != NULL)
+		return;
+	sender->to_retry = timeout_add(secs * 1000,
+				       readreceipt_sender_start, sender);
+}
+
+static void readreceipt_sender_job_done(struct readreceipt_sender *sender)
+{
+	struct readreceipt_job *job = sender->job;
+	int status = job->status;
+
+	sender->job = NULL;
+	readreceipt_sender_active = NULL;
+	job->box = readreceipt_sender_open(sender->user, job->vname);
+	if (job->box != NULL) T_BEGIN {
+		status = readreceipt_job_finish(job);
+	} T_END;
+	/* else the claim turns stale and the receipt is tried again */
+	readreceipt_job_free(&job);
+	if (status == -1) {
+		/* a batch stops at the first temporary failure */
+		readreceipt_sender_retry(sender,
+					 READRECEIPT_SENDER_RETRY_SECS);
+	} else {
+		readreceipt_sender_kick(sender);
+	}
+	readreceipt_sender_wake_others();
+}
+
+static void
+readreceipt_sender_job_callback(int status, const char *error,
+				struct readreceipt_job *job)
+{
+	job->status = status;
+	job->error = p_strdup(job->pool, error);
+	readreceipt_sender_job_done(job->sender);
+}
+
+static bool
+readreceipt_sender_pop(struct readreceipt_sender *sender,
+		       struct readreceipt_sender_item *item_r)
+{
+	if (array_count(&sender->queue) == 0)
+		return FALSE;
+	*item_r = *array_front(&sender->queue);
+	array_pop_front(&sender->queue);
+	return TRUE;
+}
+
+static void readreceipt_sender_scan(struct readreceipt_sender *sender);
+
+/* Start the next owed receipt. */
+static void readreceipt_sender_run(struct readreceipt_sender *sender)
+{
+	struct readreceipt_sender_item item;
+	enum readreceipt_job_start start;
+	struct readreceipt_job *job;
+	struct mailbox *box;
+	const char *error;
+
+	timeout_remove(&sender->to_run);
+	if (sender->job != NULL || readreceipt_sender_active != NULL)
+		return;
+	if (sender->scan)
+		readreceipt_sender_scan(sender);
+
+	while (readreceipt_sender_pop(sender, &item)) {
+		box = readreceipt_sender_open(sender->user, item.vname);
+		i_free(item.vname);
+		if (box == NULL)
+			continue;
+		job = readreceipt_job_create(box, TRUE, item.uid);
+		job->sender = sender;
+		T_BEGIN {
+			start = readreceipt_job_start(job, &error);
+			if (start == READRECEIPT_JOB_ERROR) {
+				e_error(sender->ruser->event, "Failed to "
+					"send the receipt of UID %u in %s: "
+					"%s", job->uid, box->vname, error);
+			}
+		} T_END;
+		if (start != READRECEIPT_JOB_READY) {
+			readreceipt_job_free(&job);
+			if (start == READRECEIPT_JOB_SKIP)
+				continue;
+			readreceipt_sender_retry(sender,
+				start == READRECEIPT_JOB_RATE_LIMITED ?
+				READRECEIPT_SENDER_RATE_RETRY_SECS :
+				READRECEIPT_SENDER_RETRY_SECS);
+			return;
+		}
+		sender->job = job;
+		readreceipt_sender_active = sender;
+		mailbox_free(&job->box);
+		job->send = readreceipt_send_start(sender->user,
+			sender->ruser->set, sender->ruser->smtp_set,
+			&job->recipients, job->mdn,
+			(readreceipt_send_callback_t *)
+			readreceipt_sender_job_callback, job);
+		return;
+	}
+}
+
+static void readreceipt_sender_kick(struct readreceipt_sender *sender)
+{
+	if (sender->to_run == NULL && sender->job == NULL)
+		sender->to_run = timeout_add_short(0, readreceipt_sender_run,
+						   sender);
+}
+
+static void
+readreceipt_sender_push(struct readreceipt_sender *sender, const char *vname,
+			uint32_t uid)
+{
+	struct readreceipt_sender_item *item;
+
+	array_foreach_modifiable(&sender->queue, item) {
+		if (item->uid == uid && strcmp(item->vname, vname) == 0)
+			return;
+	}
+	item = array_append_space(&sender->queue);
+	item->vname = i_strdup(vname);
+	item->uid = uid;
+}
+
+/* Queue what the mailbox guid holds owed; forget a mailbox that holds
+   none. */
+static void
+readreceipt_sender_scan_box(struct readreceipt_sender *sender,
+			    const guid_128_t guid)
+{
+	struct readreceipt_user *ruser = sender->ruser;
+	struct mail_namespace *ns;
+	ARRAY_TYPE(uint32_t) uids;
+	struct file_lock *lock;
+	struct mailbox *box = NULL;
+	const char *error;
+	uint32_t uid;
+	bool prev_busy = ruser->busy;
+
+	ruser->busy = TRUE;
+	for (ns = sender->user->namespaces; ns != NULL; ns = ns->next) {
+		if (ns->type != MAIL_NAMESPACE_TYPE_PRIVATE)
+			continue;
+		box = mailbox_alloc_guid(ns->list, guid, 0);
+		if (mailbox_open(box) == 0)
+			break;
+		mailbox_free(&box);
+	}
+	ruser->busy = prev_busy;
+
+	t_array_init(&uids, 8);
+	if (box != NULL)
+		readreceipt_outbox_owed_uids(box, &uids);
+	if (array_count(&uids) == 0) {
+		/* deleted, or nothing owed any more */
+		if (readreceipt_outbox_lock(sender->user, &lock, &error) > 0) {
+			if (box != NULL)
+				readreceipt_outbox_owed_uids(box, &uids);
+			if (array_count(&uids) == 0 &&
+			    readreceipt_outbox_hint_remove(sender->user, guid,
+							   &error) < 0)
+				e_error(ruser->event, "%s", error);
+			readreceipt_outbox_unlock(&lock);
+		}
+	}
+	array_foreach_elem(&uids, uid)
+		readreceipt_sender_push(sender, box->vname, uid);
+	if (box != NULL)
+		mailbox_free(&box);
+}
+
+static void readreceipt_sender_scan(struct readreceipt_sender *sender)
+{
+	ARRAY_TYPE(guid_128) guids;
+	const guid_128_t *guid;
+	const char *error;
+
+	sender->scan = FALSE;
+	T_BEGIN {
+		t_array_init(&guids, 8);
+		if (readreceipt_outbox_hint_read(sender->user, &guids,
+						 &error) < 0) {
+			e_error(sender->ruser->event, "%s", error);
+		}
+		array_foreach(&guids, guid)
+			readreceipt_sender_scan_box(sender, *guid);
+	} T_END;
+}
+
+void readreceipt_sender_start(struct readreceipt_sender *sender)
+{
+	timeout_remove(&sender->to_retry);
+	sender->scan = TRUE;
+	readreceipt_sender_kick(sender);
+}
+
+void readreceipt_sender_add(struct readreceipt_sender *sender,
+			    struct mailbox *box,
+			    const ARRAY_TYPE(uint32_t) *uids)
+{
+	uint32_t uid;
+
+	array_foreach_elem(uids, uid)
+		readreceipt_sender_push(sender, box->vname, uid);
+	if (array_count(uids) > 0 && sender->to_retry == NULL)
+		readreceipt_sender_kick(sender);
+}
+
+struct readreceipt_sender *readreceipt_sender_create(struct mail_user *user)
+{
+	struct readreceipt_sender *sender;
+
+	sender = i_new(struct readreceipt_sender, 1);
+	sender->user = user;
+	sender->ruser = readreceipt_user_get(user);
+	i_array_init(&sender->queue, 4);
+	if (!array_is_created(&readreceipt_senders))
+		i_array_init(&readreceipt_senders, 4);
+	array_push_back(&readreceipt_senders, &sender);
+	return sender;
+}
+
+/* What the session still owes goes out now, within the submission
+   timeout; the rest waits for the next session or a flush. */
+static void readreceipt_sender_drain(struct readreceipt_sender *sender)
+{
+	unsigned int timeout_secs =
+		sender->ruser->set->submission_timeout_secs;
+	struct readreceipt_sender_item item;
+	struct readreceipt_job *job;
+	struct mailbox *box;
+	const char *error;
+	time_t deadline;
+	int ret;
+
+	io_loop_time_refresh();
+	deadline = ioloop_time + timeout_secs;
+	while (ioloop_time < deadline &&
+	       readreceipt_sender_pop(sender, &item)) {
+		box = readreceipt_sender_open(sender->user, item.vname);
+		i_free(item.vname);
+		if (box == NULL)
+			continue;
+		job = readreceipt_job_create(box, TRUE, item.uid);
+		ret = readreceipt_job_run_sync(job, &error);
+		if (ret == -3) {
+			e_error(sender->ruser->event, "Failed to send the "
+				"receipt of UID %u in %s: %s", job->uid,
+				box->vname, error);
+		}
+		readreceipt_job_free(&job);
+		if (ret < 0)
+			break;
+		io_loop_time_refresh();
+	}
+}
+
+void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
+{
+	struct readreceipt_sender *sender = *_sender;
+	struct readreceipt_sender_item *item;
+	struct readreceipt_sender *const *senders;
+	unsigned int i, count;
+
+	*_sender = NULL;
+	timeout_remove(&sender->to_run);
+	timeout_remove(&sender->to_retry);
+	if (sender->job != NULL) {
+		/* the session ends while the relay has not answered: the
+		   receipt is owed again and tried once more below */
+		struct readreceipt_job *job = sender->job;
+
+		sender->job = NULL;
+		readreceipt_sender_active = NULL;
+		readreceipt_send_abort(&job->send);
+		job->status = READRECEIPT_JOB_ABORTED;
+		job->box = readreceipt_sender_open(sender->user, job->vname);
+		T_BEGIN {
+			if (job->box != NULL)
+				(void)readreceipt_job_finish(job);
+			readreceipt_sender_push(sender, job->vname, job->uid);
+		} T_END;
+		readreceipt_job_free(&job);
+	}
+	readreceipt_sender_drain(sender);
+
+	array_foreach_modifiable(&sender->queue, item)
+		i_free(item->vname);
+	array_free(&sender->queue);
+	senders = array_get(&readreceipt_senders, &count);
+	for (i = 0; i < count; i++) {
+		if (senders[i] == sender) {
+			array_delete(&readreceipt_senders, i, 1);
+			break;
+		}
+	}
+	if (array_count(&readreceipt_senders) == 0)
+		array_free(&readreceipt_senders);
+	else
+		readreceipt_sender_wake_others();
+	i_free(sender);
+}
+
+/* ---- doveadm */
+
+int readreceipt_sender_send_uid(struct mailbox *box, uint32_t uid,
+				const char **error_r)
+{
+	struct readreceipt_job *job;
+	int ret;
+
+	job = readreceipt_job_create(box, FALSE, uid);
+	ret = readreceipt_job_run_sync(job, error_r);
+	readreceipt_job_free(&job);
+	return ret > 0 ? 1 : -1;
+}
+
+int readreceipt_sender_flush_box(struct mailbox *box, unsigned int *sent_r,
+				 const char **error_r)
+{
+	ARRAY_TYPE(uint32_t) uids;
+	struct readreceipt_job *job;
+	uint32_t uid;
+	int ret = 0;
+
+	*sent_r = 0;
+	t_array_init(&uids, 8);
+	readreceipt_outbox_owed_uids(box, &uids);
+	array_foreach_elem(&uids, uid) {
+		job = readreceipt_job_create(box, FALSE, uid);
+		ret = readreceipt_job_run_sync(job, error_r);
+		if (ret > 0 && job->status == 1)
+			(*sent_r)++;
+		readreceipt_job_free(&job);
+		if (ret < 0) {
+			/* a batch stops at the first temporary failure */
+			if (*error_r == NULL)
+				*error_r = "Temporary failure";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int readreceipt_sender_list_box(struct mailbox *box, pool_t pool,
+				ARRAY_TYPE(readreceipt_pending_entry) *entries)
+{
+	struct readreceipt_user *ruser =
+		readreceipt_user_get(box->storage->user);
+	struct mailbox_header_lookup_ctx *headers;
+	struct mailbox_transaction_context *t;
+	struct readreceipt_message_info minfo;
+	struct readreceipt_verdict verdict;
+	struct readreceipt_pending_entry *entry;
+	struct readreceipt_record rec;
+	ARRAY_TYPE(uint32_t) uids;
+	struct mail *mail;
+	uint32_t uid;
+
+	i_assert(ruser != NULL);
+	t_array_init(&uids, 8);
+	readreceipt_outbox_owed_uids(box, &uids);
+	if (array_count(&uids) == 0)
+		return 0;
+
+	headers = mailbox_header_lookup_init(box,
+		readreceipt_message_wanted_headers);
+	t = mailbox_transaction_begin(box, 0, "readreceipt list");
+	mail = mail_alloc(t, 0, headers);
+	mailbox_header_lookup_unref(&headers);
+	array_foreach_elem(&uids, uid) T_BEGIN {
+		if (readreceipt_outbox_get_fresh(box, uid, &rec) > 0 &&
+		    readreceipt_record_is_owed(&rec) &&
+		    mail_set_uid(mail, uid)) {
+			readreceipt_message_read(mail, FALSE, &minfo);
+			readreceipt_policy_decide(ruser->set, &minfo.msg,
+				FALSE, TRUE, pool_datastack_create(),
+				&verdict);
+			entry = array_append_space(entries);
+			entry->uid = uid;
+			p_array_init(&entry->pending.to, pool, 2);
+			if (array_is_created(&verdict.recipients)) {
+				const char *addr;
+
+				array_foreach_elem(&verdict.recipients, addr) {
+					addr = p_strdup(pool, addr);
+					array_push_back(&entry->pending.to,
+							&addr);
+				}
+			}
+			entry->pending.subject = p_strdup(pool,
+				minfo.subject == NULL ? "" :
+				readreceipt_mdn_clean_subject(minfo.subject));
+			entry->pending.message_id = p_strdup(pool,
+				minfo.message_id == NULL ? "" :
+				minfo.message_id);
+			entry->pending.reason = readreceipt_record_wait_reason(
+				&rec, ioloop_time,
+				ruser->set->submission_timeout_secs);
+			entry->pending.since = rec.stamp;
+		}
+	} T_END;
+	mail_free(&mail);
+	mailbox_transaction_rollback(&t);
+	return array_count(&uids);
+}
