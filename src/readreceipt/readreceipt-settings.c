@@ -196,8 +196,8 @@ readreceipt_settings_parse_uint(struct readreceipt_settings_parser *parser,
 	return num;
 }
 
-/* A time as Dovecot writes them ("30d", "12h", "90 secs"); a bare
-   number is seconds. */
+/* A time as Dovecot's own settings take it ("30d", "12h", "90 secs",
+   "0"). */
 static unsigned int
 readreceipt_settings_parse_time(struct readreceipt_settings_parser *parser,
 				const char *name, const char *default_value)

@@ -10,6 +10,9 @@
 #define TEST_NO_USERNAME "(none)"
 
 #define TEST_MAX_PAIRS 8
+/* more than every setting: the parser asks from data stack frames of its
+   own, where the array of names asked for must not grow */
+#define TEST_ASKED_MAX 64
 
 /* What the lookup callback sees: name/value pairs and the names it was
    asked for. */
@@ -68,7 +71,7 @@ test_parse_check(const char *case_name, const char *const *pairs,
 
 	i_zero(&env);
 	env.pairs = pairs;
-	t_array_init(&env.asked, 16);
+	t_array_init(&env.asked, TEST_ASKED_MAX);
 	pool = pool_alloconly_create("test settings", 1024);
 	if (username != NULL && strcmp(username, TEST_NO_USERNAME) == 0)
 		username = NULL;
@@ -137,7 +140,7 @@ static const struct settings_case settings_cases[] = {
 	    "submission_timeout", "5", NULL } },
 	{ "defaults, part 3", { NULL }, NULL, NULL,
 	  { "reporting_ua", "mail.example.com; dovecot-readreceipt",
-	    "include_headers", "no", NULL } },
+	    "include_headers", "no", "pending_expire", "30d", NULL } },
 	{ "empty scalars count as unset",
 	  { "mode", "", "prompt", "", "user_email", "", "bulk_limit", "",
 	    "max_per_hour", "", "unprompted", "", "request", "",
@@ -397,6 +400,27 @@ static const struct settings_case settings_cases[] = {
 	  "readreceipt_submission_timeout: invalid value \"5s\" "
 	  "(expected a number)", { NULL } },
 
+	/* readreceipt_pending_expire */
+	{ "pending_expire 0", { "pending_expire", "0" }, NULL, NULL,
+	  { "pending_expire", "0" } },
+	{ "pending_expire 12h", { "pending_expire", "12h" }, NULL, NULL,
+	  { "pending_expire", "12h" } },
+	{ "pending_expire 2 secs", { "pending_expire", "2 secs" }, NULL, NULL,
+	  { "pending_expire", "2s" } },
+	{ "pending_expire 90 secs", { "pending_expire", "90 secs" }, NULL,
+	  NULL, { "pending_expire", "90s" } },
+	{ "pending_expire needs a unit, as in Dovecot",
+	  { "pending_expire", "90" }, NULL,
+	  "readreceipt_pending_expire: invalid value \"90\" (expected a "
+	  "time such as 30d, 12h or 0): Time interval '90' is missing units "
+	  "(add e.g. 's' for seconds)", { "pending_expire", "30d" } },
+	{ "pending_expire 7 days", { "pending_expire", "7 days" }, NULL, NULL,
+	  { "pending_expire", "7d" } },
+	{ "pending_expire bad", { "pending_expire", "soon" }, NULL,
+	  "readreceipt_pending_expire: invalid value \"soon\" (expected a "
+	  "time such as 30d, 12h or 0): Invalid time interval: soon",
+	  { "mode", "disabled", "pending_expire", "30d" } },
+
 	/* readreceipt_reporting_ua */
 	{ "reporting_ua set", { "reporting_ua", "Example Mail 1.0" }, NULL,
 	  NULL, { "reporting_ua", "Example Mail 1.0" } },
@@ -518,7 +542,7 @@ test_parse_one(pool_t pool, const char *name, const char *value,
 	pairs[2] = NULL;
 	i_zero(&env);
 	env.pairs = pairs;
-	t_array_init(&env.asked, 16);
+	t_array_init(&env.asked, TEST_ASKED_MAX);
 	*error_r = NULL;
 	*ret_r = readreceipt_settings_parse(pool, test_lookup, &env,
 					    TEST_USERNAME, TEST_HOSTNAME,
@@ -676,7 +700,7 @@ static void test_settings_datastack_pool(void **state ATTR_UNUSED)
 
 	i_zero(&env);
 	env.pairs = pairs;
-	t_array_init(&env.asked, 16);
+	t_array_init(&env.asked, TEST_ASKED_MAX);
 	assert_int_equal(readreceipt_settings_parse(pool_datastack_create(),
 		test_lookup, &env, TEST_USERNAME, TEST_HOSTNAME, &set,
 		&error), 0);
@@ -696,7 +720,7 @@ static void test_settings_names(void **state ATTR_UNUSED)
 		"readreceipt_max_per_hour", "readreceipt_hide_forbidden",
 		"readreceipt_request", "readreceipt_submission_host",
 		"readreceipt_submission_timeout", "readreceipt_reporting_ua",
-		"readreceipt_include_headers",
+		"readreceipt_include_headers", "readreceipt_pending_expire",
 	};
 	static const char *const no_pairs[] = { NULL };
 	struct readreceipt_settings *set;
@@ -719,7 +743,7 @@ static void test_settings_names(void **state ATTR_UNUSED)
 	   else is */
 	i_zero(&env);
 	env.pairs = no_pairs;
-	t_array_init(&env.asked, 16);
+	t_array_init(&env.asked, TEST_ASKED_MAX);
 	pool = pool_alloconly_create("test settings", 1024);
 	assert_int_equal(readreceipt_settings_parse(pool, test_lookup, &env,
 		TEST_USERNAME, TEST_HOSTNAME, &set, &error), 0);
@@ -774,7 +798,7 @@ static void test_settings_value(void **state ATTR_UNUSED)
 
 	i_zero(&env);
 	env.pairs = no_pairs;
-	t_array_init(&env.asked, 16);
+	t_array_init(&env.asked, TEST_ASKED_MAX);
 	pool = pool_alloconly_create("test settings", 1024);
 	assert_int_equal(readreceipt_settings_parse(pool, test_lookup, &env,
 		NULL, TEST_HOSTNAME, &set, &error), 0);
