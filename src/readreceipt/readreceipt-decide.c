@@ -557,6 +557,28 @@ void readreceipt_decide_free(struct readreceipt_decide **_dec)
 	pool_unref(&dec->pool);
 }
 
+/* Commit the module's own transaction t, then finish and free dec.
+   Returns 0, or -1 with *error_r. */
+static int
+readreceipt_decide_commit_own(struct readreceipt_decide **_dec,
+			      struct mailbox_transaction_context **_t,
+			      const char **error_r)
+{
+	struct readreceipt_decide *dec = *_dec;
+	struct mailbox *box = (*_t)->box;
+	int ret = 0;
+
+	*_dec = NULL;
+	readreceipt_decide_precommit(dec);
+	if (mailbox_transaction_commit(_t) < 0) {
+		*error_r = mailbox_get_last_internal_error(box, NULL);
+		ret = -1;
+	}
+	(void)readreceipt_decide_end(dec, ret == 0);
+	readreceipt_decide_free(&dec);
+	return ret;
+}
+
 int readreceipt_decide_answer_now(struct mailbox *box, uint32_t uid,
 				  enum readreceipt_answer answer,
 				  const char **error_r)
@@ -570,15 +592,8 @@ int readreceipt_decide_answer_now(struct mailbox *box, uint32_t uid,
 	dec = readreceipt_decide_begin(t);
 	ret = readreceipt_decide_answer(dec, uid, answer,
 					READRECEIPT_TRIGGER_ANSWER, error_r);
-	readreceipt_decide_precommit(dec);
-	if (mailbox_transaction_commit(&t) < 0) {
-		*error_r = mailbox_get_last_internal_error(box, NULL);
-		(void)readreceipt_decide_end(dec, FALSE);
+	if (readreceipt_decide_commit_own(&dec, &t, error_r) < 0)
 		ret = -1;
-	} else {
-		(void)readreceipt_decide_end(dec, TRUE);
-	}
-	readreceipt_decide_free(&dec);
 	return ret;
 }
 
@@ -628,16 +643,10 @@ int readreceipt_decide_expire(struct mailbox *box, unsigned int expire_secs,
 			(*expired_r)++;
 		}
 	} T_END;
-	readreceipt_decide_precommit(dec);
-	if (mailbox_transaction_commit(&t) < 0) {
-		*error_r = mailbox_get_last_internal_error(box, NULL);
-		(void)readreceipt_decide_end(dec, FALSE);
+	if (readreceipt_decide_commit_own(&dec, &t, error_r) < 0) {
 		*expired_r = 0;
 		ret = -1;
-	} else {
-		(void)readreceipt_decide_end(dec, TRUE);
 	}
-	readreceipt_decide_free(&dec);
 	pool_unref(&pool);
 	return ret;
 }

@@ -172,6 +172,34 @@ void readreceipt_outbox_unlock(struct file_lock **lock)
 		file_lock_free(lock);
 }
 
+int readreceipt_outbox_write_file(const char *path, const void *data,
+				  size_t size, const char **error_r)
+{
+	const char *tmp_path = t_strconcat(path, ".tmp", NULL);
+	int fd;
+
+	/* a reader sees the old file or the new one, never a part */
+	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", tmp_path);
+		return -1;
+	}
+	if (write_full(fd, data, size) < 0) {
+		*error_r = t_strdup_printf("write(%s) failed: %m", tmp_path);
+		i_close_fd(&fd);
+		i_unlink(tmp_path);
+		return -1;
+	}
+	i_close_fd(&fd);
+	if (rename(tmp_path, path) < 0) {
+		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
+					   tmp_path, path);
+		i_unlink(tmp_path);
+		return -1;
+	}
+	return 0;
+}
+
 static const char *
 readreceipt_outbox_hint_path(struct mail_user *user, const char **error_r)
 {
@@ -298,9 +326,8 @@ int readreceipt_outbox_hint_remove(struct mail_user *user,
 {
 	ARRAY_TYPE(guid_128) guids;
 	const guid_128_t *g;
-	const char *path, *tmp_path;
+	const char *path;
 	string_t *str;
-	int fd;
 
 	path = readreceipt_outbox_hint_path(user, error_r);
 	if (path == NULL)
@@ -324,24 +351,6 @@ int readreceipt_outbox_hint_remove(struct mail_user *user,
 		}
 		return 0;
 	}
-	tmp_path = t_strconcat(path, ".tmp", NULL);
-	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1) {
-		*error_r = t_strdup_printf("open(%s) failed: %m", tmp_path);
-		return -1;
-	}
-	if (write_full(fd, str_data(str), str_len(str)) < 0) {
-		*error_r = t_strdup_printf("write(%s) failed: %m", tmp_path);
-		i_close_fd(&fd);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	i_close_fd(&fd);
-	if (rename(tmp_path, path) < 0) {
-		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
-					   tmp_path, path);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	return 0;
+	return readreceipt_outbox_write_file(path, str_data(str), str_len(str),
+					     error_r);
 }

@@ -78,11 +78,10 @@ int readreceipt_rate_add(struct mail_user *user, unsigned int max_per_hour,
 			 time_t now, const char **error_r)
 {
 	ARRAY_TYPE(uint64_t) times;
-	const char *path, *tmp_path;
+	const char *path;
 	string_t *str;
 	uint64_t t;
 	unsigned int i, count, first;
-	int fd;
 
 	if (max_per_hour == 0 || (path = readreceipt_rate_path(user)) == NULL)
 		return 0;
@@ -99,24 +98,6 @@ int readreceipt_rate_add(struct mail_user *user, unsigned int max_per_hour,
 		str_printfa(str, "%llu\n", (unsigned long long)
 			    *array_idx(&times, i));
 
-	tmp_path = t_strconcat(path, ".tmp", NULL);
-	fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1) {
-		*error_r = t_strdup_printf("open(%s) failed: %m", tmp_path);
-		return -1;
-	}
-	if (write_full(fd, str_data(str), str_len(str)) < 0) {
-		*error_r = t_strdup_printf("write(%s) failed: %m", tmp_path);
-		i_close_fd(&fd);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	i_close_fd(&fd);
-	if (rename(tmp_path, path) < 0) {
-		*error_r = t_strdup_printf("rename(%s, %s) failed: %m",
-					   tmp_path, path);
-		i_unlink(tmp_path);
-		return -1;
-	}
-	return 0;
+	return readreceipt_outbox_write_file(path, str_data(str), str_len(str),
+					     error_r);
 }
