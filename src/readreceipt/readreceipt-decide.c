@@ -34,6 +34,12 @@ struct readreceipt_decide {
 
 	/* allocated on the first message that is read */
 	struct mail *mail;
+	/* Flags and records of a transaction that is EXTERNAL (METADATA's
+	   own) go into a transaction of the module's own, committed just
+	   before it: an external transaction's flag changes never reach the
+	   mail files. */
+	struct mailbox_transaction_context *ft;
+	struct mail *fmail;
 	struct file_lock *lock;
 	ARRAY(struct readreceipt_decide_event) events;
 	ARRAY_TYPE(uint32_t) owed;
@@ -176,18 +182,39 @@ readreceipt_decide_lock(struct readreceipt_decide *dec, uint32_t uid,
 		(rec_r->flags & READRECEIPT_RECORD_FLAG_PENDING) == 0 ? 1 : 0;
 }
 
+/* Write the current message's record, and with mdnsent its $MDNSent,
+   into the transaction that carries flag changes. */
 static void
-readreceipt_decide_add_mdnsent(struct readreceipt_decide *dec)
+readreceipt_decide_write(struct readreceipt_decide *dec,
+			 const struct readreceipt_record *rec, bool mdnsent)
 {
 	const char *const names[] = { READRECEIPT_KEYWORD_MDNSENT, NULL };
+	struct mailbox_transaction_context *t = dec->t;
+	struct mail *mail = dec->mail;
 	struct mail_keywords *kw;
 	bool prev_busy = dec->ruser->busy;
 
 	/* the module's own keyword is not a client's answer */
 	dec->ruser->busy = TRUE;
-	kw = mailbox_keywords_create_valid(dec->box, names);
-	mail_update_keywords(dec->mail, MODIFY_ADD, kw);
-	mailbox_keywords_unref(&kw);
+	if ((dec->t->flags & MAILBOX_TRANSACTION_FLAG_EXTERNAL) != 0) {
+		if (dec->ft == NULL) {
+			dec->ft = mailbox_transaction_begin(dec->box, 0,
+				"readreceipt answer");
+			dec->fmail = mail_alloc(dec->ft, 0, NULL);
+		}
+		t = dec->ft;
+		mail = dec->fmail;
+		if (!mail_set_uid(mail, dec->mail->uid)) {
+			dec->ruser->busy = prev_busy;
+			return;
+		}
+	}
+	readreceipt_outbox_set(t, mail->seq, rec);
+	if (mdnsent) {
+		kw = mailbox_keywords_create_valid(dec->box, names);
+		mail_update_keywords(mail, MODIFY_ADD, kw);
+		mailbox_keywords_unref(&kw);
+	}
 	dec->ruser->busy = prev_busy;
 }
 
@@ -229,8 +256,7 @@ readreceipt_decide_owe(struct readreceipt_decide *dec, bool manual,
 	rec.trigger = trigger;
 	rec.wait = READRECEIPT_RECORD_WAIT_NEW;
 	rec.stamp = ioloop_time;
-	readreceipt_outbox_set(dec->t, dec->mail->seq, &rec);
-	readreceipt_decide_add_mdnsent(dec);
+	readreceipt_decide_write(dec, &rec, TRUE);
 	array_push_back(&dec->owed, &dec->mail->uid);
 	return 0;
 }
@@ -287,7 +313,7 @@ readreceipt_decide_queue(struct readreceipt_decide *dec, uint32_t uid,
 		return;
 	}
 	rec.flags |= READRECEIPT_RECORD_FLAG_PENDING;
-	readreceipt_outbox_set(dec->t, dec->mail->seq, &rec);
+	readreceipt_decide_write(dec, &rec, FALSE);
 	readreceipt_decide_event(dec, uid, msg, trigger, "queued",
 				 msg->verdict.reason, NULL);
 }
@@ -434,8 +460,7 @@ int readreceipt_decide_answer(struct readreceipt_decide *dec, uint32_t uid,
 		i_zero(&rec);
 		rec.state = READRECEIPT_RECORD_DONE;
 		rec.stamp = ioloop_time;
-		readreceipt_outbox_set(dec->t, dec->mail->seq, &rec);
-		readreceipt_decide_add_mdnsent(dec);
+		readreceipt_decide_write(dec, &rec, TRUE);
 		readreceipt_decide_event(dec, uid, &msg, trigger, "ignored",
 					 "user", NULL);
 		return 1;
@@ -448,7 +473,7 @@ int readreceipt_decide_answer(struct readreceipt_decide *dec, uint32_t uid,
 			return 1;
 		/* the prompt is over: the policy forbids the receipt now */
 		i_zero(&rec);
-		readreceipt_outbox_set(dec->t, dec->mail->seq, &rec);
+		readreceipt_decide_write(dec, &rec, FALSE);
 		*error_r = t_strdup_printf("The policy does not allow this "
 					   "receipt (%s)", msg.verdict.reason);
 		return -1;
@@ -491,7 +516,7 @@ void readreceipt_decide_client_mdnsent(struct readreceipt_decide *dec,
 	i_zero(&rec);
 	rec.state = READRECEIPT_RECORD_DONE;
 	rec.stamp = ioloop_time;
-	readreceipt_outbox_set(dec->t, mail->seq, &rec);
+	readreceipt_decide_write(dec, &rec, FALSE);
 }
 
 void readreceipt_decide_expunged(struct readreceipt_decide *dec, uint32_t uid,
@@ -514,8 +539,21 @@ void readreceipt_decide_expunged(struct readreceipt_decide *dec, uint32_t uid,
 
 void readreceipt_decide_precommit(struct readreceipt_decide *dec)
 {
+	bool prev_busy = dec->ruser->busy;
+
 	if (dec->mail != NULL)
 		mail_free(&dec->mail);
+	if (dec->ft == NULL)
+		return;
+	mail_free(&dec->fmail);
+	dec->ruser->busy = TRUE;
+	if (mailbox_transaction_commit(&dec->ft) < 0) {
+		e_error(dec->ruser->event, "Failed to record the answers in "
+			"%s: %s", dec->box->vname,
+			mailbox_get_last_internal_error(dec->box, NULL));
+		array_clear(&dec->owed);
+	}
+	dec->ruser->busy = prev_busy;
 }
 
 const ARRAY_TYPE(uint32_t) *
@@ -587,8 +625,7 @@ int readreceipt_decide_answer_now(struct mailbox *box, uint32_t uid,
 	struct readreceipt_decide *dec;
 	int ret;
 
-	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
-				      "readreceipt answer");
+	t = mailbox_transaction_begin(box, 0, "readreceipt answer");
 	dec = readreceipt_decide_begin(t);
 	ret = readreceipt_decide_answer(dec, uid, answer,
 					READRECEIPT_TRIGGER_ANSWER, error_r);
@@ -620,8 +657,7 @@ int readreceipt_decide_expire(struct mailbox *box, unsigned int expire_secs,
 		pool_unref(&pool);
 		return -1;
 	}
-	t = mailbox_transaction_begin(box, MAILBOX_TRANSACTION_FLAG_EXTERNAL,
-				      "readreceipt expire");
+	t = mailbox_transaction_begin(box, 0, "readreceipt expire");
 	dec = readreceipt_decide_begin(t);
 	array_foreach(&entries, entry) T_BEGIN {
 		if ((uint64_t)entry->pending.since + expire_secs <=
@@ -635,8 +671,7 @@ int readreceipt_decide_expire(struct mailbox *box, unsigned int expire_secs,
 			i_zero(&rec);
 			rec.state = READRECEIPT_RECORD_DONE;
 			rec.stamp = ioloop_time;
-			readreceipt_outbox_set(t, dec->mail->seq, &rec);
-			readreceipt_decide_add_mdnsent(dec);
+			readreceipt_decide_write(dec, &rec, TRUE);
 			readreceipt_decide_event(dec, entry->uid, &msg,
 				READRECEIPT_TRIGGER_FLUSH, "ignored",
 				"expired", NULL);

@@ -48,6 +48,9 @@ enum readreceipt_job_start {
 struct readreceipt_sender_item {
 	char *vname;
 	uint32_t uid;
+	/* the first try by the process that decided it: the event keeps
+	   the decision's trigger; any later try is a "flush" */
+	bool first;
 };
 
 struct readreceipt_job {
@@ -61,6 +64,7 @@ struct readreceipt_job {
 	bool own_box;
 	const char *vname;
 	uint32_t uid;
+	bool first;
 
 	/* for the event */
 	enum readreceipt_trigger trigger;
@@ -277,7 +281,9 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 		readreceipt_outbox_unlock(&lock);
 		return READRECEIPT_JOB_SKIP;
 	}
-	job->trigger = rec.trigger;
+	job->trigger = job->first && rec.wait == READRECEIPT_RECORD_WAIT_NEW &&
+		rec.state == READRECEIPT_RECORD_OWED ?
+		rec.trigger : READRECEIPT_TRIGGER_FLUSH;
 
 	mdn = t_str_new(2048);
 	ret = readreceipt_job_build(job, &rec, &verdict, mdn, error_r);
@@ -595,6 +601,7 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 			continue;
 		job = readreceipt_job_create(box, TRUE, item.uid);
 		job->sender = sender;
+		job->first = item.first;
 		T_BEGIN {
 			start = readreceipt_job_start(job, &error);
 			if (start == READRECEIPT_JOB_ERROR) {
@@ -634,7 +641,7 @@ static void readreceipt_sender_kick(struct readreceipt_sender *sender)
 
 static void
 readreceipt_sender_push(struct readreceipt_sender *sender, const char *vname,
-			uint32_t uid)
+			uint32_t uid, bool first)
 {
 	struct readreceipt_sender_item *item;
 
@@ -645,6 +652,7 @@ readreceipt_sender_push(struct readreceipt_sender *sender, const char *vname,
 	item = array_append_space(&sender->queue);
 	item->vname = i_strdup(vname);
 	item->uid = uid;
+	item->first = first;
 }
 
 /* Queue what the mailbox guid holds owed; forget a mailbox that holds
@@ -689,7 +697,7 @@ readreceipt_sender_scan_box(struct readreceipt_sender *sender,
 		}
 	}
 	array_foreach_elem(&uids, uid)
-		readreceipt_sender_push(sender, box->vname, uid);
+		readreceipt_sender_push(sender, box->vname, uid, FALSE);
 	if (box != NULL)
 		mailbox_free(&box);
 }
@@ -726,7 +734,7 @@ void readreceipt_sender_add(struct readreceipt_sender *sender,
 	uint32_t uid;
 
 	array_foreach_elem(uids, uid)
-		readreceipt_sender_push(sender, box->vname, uid);
+		readreceipt_sender_push(sender, box->vname, uid, TRUE);
 	if (array_count(uids) > 0 && sender->to_retry == NULL)
 		readreceipt_sender_kick(sender);
 }
@@ -767,6 +775,7 @@ static void readreceipt_sender_drain(struct readreceipt_sender *sender)
 		if (box == NULL)
 			continue;
 		job = readreceipt_job_create(box, TRUE, item.uid);
+		job->first = item.first;
 		ret = readreceipt_job_run_sync(job, &error);
 		if (ret == -3) {
 			e_error(sender->ruser->event, "Failed to send the "
@@ -803,7 +812,8 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 		T_BEGIN {
 			if (job->box != NULL)
 				(void)readreceipt_job_finish(job);
-			readreceipt_sender_push(sender, job->vname, job->uid);
+			readreceipt_sender_push(sender, job->vname, job->uid,
+						job->first);
 		} T_END;
 		readreceipt_job_free(&job);
 	}
@@ -835,6 +845,8 @@ int readreceipt_sender_send_uid(struct mailbox *box, uint32_t uid,
 	int ret;
 
 	job = readreceipt_job_create(box, FALSE, uid);
+	/* doveadm readreceipt send: the answer's own first try */
+	job->first = TRUE;
 	ret = readreceipt_job_run_sync(job, error_r);
 	readreceipt_job_free(&job);
 	return ret > 0 ? 1 : -1;

@@ -90,11 +90,15 @@ def running_dovecot(workdir, name, sink, plugin_settings=None, **kwargs):
     (or the session)."""
     settings = dict(GLOBAL_PLUGIN_SETTINGS)
     settings.update(plugin_settings or {})
+    # submission_host=None: the plugin's own setting is left unset (the
+    # instance then uses Dovecot's submission_host or sendmail_path,
+    # given through global_settings); submission_relay=None: no
+    # submission service
+    kwargs.setdefault("submission_host", sink.address)
+    # the submission service relays what clients send to the sink
+    kwargs.setdefault("submission_relay", sink.address)
     dc = rrharness.Dovecot(
         workdir=os.path.join(workdir, name),
-        submission_host=sink.address,
-        # the submission service relays what clients send to the sink
-        submission_relay=sink.address,
         plugin_settings=settings,
         # METADATA for the pending queue; users get an attribute dict
         # through userdb where a test needs one
@@ -102,9 +106,12 @@ def running_dovecot(workdir, name, sink, plugin_settings=None, **kwargs):
         kwargs.pop("extra_config", ""),
         debug=rrharness.env_flag("RR_DEBUG"), **kwargs)
     dc.start()
-    yield dc
-    # waits until the master and every process it had are gone
-    dc.stop()
+    try:
+        yield dc
+    finally:
+        # waits until the master and every process it had are gone (also
+        # when the test that used this instance failed)
+        dc.stop()
     reports = dc.valgrind_reports()
     if reports:
         pytest.fail("valgrind reported errors:\n" + "\n".join(

@@ -185,6 +185,34 @@ def child_pids(pid):
     return children
 
 
+def proc_comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def _hex_endpoint(address):
+    host, port = address[:2]
+    packed = socket.inet_aton(host)
+    # /proc/net/tcp writes the address as a host-order 32-bit number
+    return "%08X:%04X" % (int.from_bytes(packed, "little"), port)
+
+
+def tcp_socket_inode(local, remote):
+    """The inode of the IPv4 TCP socket whose local and remote addresses
+    are these ((host, port) pairs), from /proc/net/tcp; None if none."""
+    want = (_hex_endpoint(local), _hex_endpoint(remote))
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if (fields[1], fields[2]) == want and int(fields[9]) != 0:
+                return int(fields[9])
+    return None
+
+
 def stop_pid(pid, timeout, sig=signal.SIGTERM, reap=None):
     """Send sig to pid and wait until it is gone. reap: a Popen to wait()
     on when pid is our own child (so that no zombie stays)."""
@@ -281,6 +309,8 @@ class SinkMessage:
         self.mail_from = info["mail_from"]
         self.rcpt_tos = info["rcpt_tos"]
         self.time = info["time"]
+        # the session had switched to TLS (STARTTLS) before MAIL FROM
+        self.tls = bool(info.get("tls"))
         self.raw = raw
         self.msg = email.message_from_bytes(raw, policy=email.policy.default)
 
@@ -293,30 +323,51 @@ class SinkMessage:
 
 
 class SmtpSink:
-    """A separate sink process (smtp_sink.py) on 127.0.0.1."""
+    """A separate sink process (smtp_sink.py) on 127.0.0.1.
 
-    def __init__(self, directory, mode="accept"):
+    mode: accept, reject (550 to RCPT), tempfail (451 to RCPT), hang (no
+    greeting). data_delay: seconds the reply to DATA waits (changed later
+    with set_data_delay()); a message counts as arrived only once its 250
+    was written to a connection still open. tls: offer STARTTLS with a
+    self-signed certificate made at start (cert_file); require_tls: refuse
+    MAIL FROM before it."""
+
+    def __init__(self, directory, mode="accept", data_delay=0, tls=False,
+                 require_tls=False):
         self.directory = os.path.abspath(directory)
         self.mode = mode
+        self.data_delay = data_delay
+        self.tls = tls
+        self.require_tls = require_tls
         self.msg_dir = os.path.join(self.directory, "messages")
         self.pidfile = os.path.join(self.directory, "sink.pid")
         self.portfile = os.path.join(self.directory, "sink.port")
         self.logfile = os.path.join(self.directory, "sink.log")
+        self.delay_file = os.path.join(self.directory, "data-delay")
+        self.cert_file = os.path.join(self.directory, "cert.pem")
         self.proc = None
         self.pid = None
         self.port = None
 
     def start(self, timeout=10):
         os.makedirs(self.msg_dir, exist_ok=True)
-        for path in (self.pidfile, self.portfile):
+        # the certificate is read by the mail processes (as the mail user)
+        os.chmod(self.directory, 0o755)
+        for path in (self.pidfile, self.portfile, self.delay_file):
             if os.path.exists(path):
                 os.unlink(path)
+        cmd = [PYTHON, SINK_SCRIPT, "--dir", self.msg_dir,
+               "--mode", self.mode, "--pidfile", self.pidfile,
+               "--portfile", self.portfile]
+        if self.data_delay:
+            cmd += ["--data-delay", str(self.data_delay)]
+        if self.tls:
+            cmd += ["--tls", "--cert-dir", self.directory]
+        if self.require_tls:
+            cmd += ["--require-tls"]
         with open(self.logfile, "ab") as log:
             self.proc = subprocess.Popen(
-                [PYTHON, SINK_SCRIPT, "--dir", self.msg_dir,
-                 "--mode", self.mode, "--pidfile", self.pidfile,
-                 "--portfile", self.portfile],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True, close_fds=True)
         self.pid = self.proc.pid
 
@@ -325,10 +376,17 @@ class SmtpSink:
                 raise RuntimeError("SMTP sink exited (%d), see %s"
                                    % (self.proc.returncode, self.logfile))
             return os.path.exists(self.portfile)
-        wait_until(ready, timeout, what="SMTP sink to listen")
+        wait_until(ready, scaled(timeout), what="SMTP sink to listen")
         with open(self.portfile) as f:
             self.port = int(f.read())
         return self
+
+    def set_data_delay(self, seconds):
+        """From now on the reply to DATA waits this long (0: none)."""
+        tmp = self.delay_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%s\n" % seconds)
+        os.rename(tmp, self.delay_file)
 
     @property
     def address(self):
@@ -374,6 +432,22 @@ class SmtpSink:
         """Connections seen in hang mode."""
         return self._records("conn-")
 
+    def received(self):
+        """Envelopes whose data arrived while the reply to DATA was
+        delayed (data_delay), in order: the client then waits for it."""
+        return self._records("data-")
+
+    def dropped(self):
+        """Envelopes whose client went away before the reply to DATA (they
+        are not among messages())."""
+        return self._records("dropped-")
+
+    def wait_received(self, n, timeout=5):
+        """Wait until the data of at least n delayed messages arrived."""
+        wait_until(lambda: len(self.received()) >= n, scaled(timeout),
+                   what="%d delayed DATA at the sink" % n)
+        return self.received()
+
     def wait_for(self, n, timeout=5, **filters):
         """Wait until at least n messages (matching filters, see
         messages()) arrived; return them all."""
@@ -404,6 +478,12 @@ class SmtpSink:
         for name in os.listdir(self.msg_dir):
             os.unlink(os.path.join(self.msg_dir, name))
 
+    def __enter__(self):
+        return self.start() if self.pid is None else self
+
+    def __exit__(self, *exc):
+        self.stop()
+
 
 # ---------------------------------------------------------------- log
 
@@ -422,7 +502,8 @@ DECISION_PREFIX = "readreceipt: decision="
 SUBMISSION_PREFIX = "readreceipt: action="
 # the master's report of a process that crashed or exited with an error
 # (valgrind's --error-exitcode=99 shows up as "returned error 99")
-CHILD_DIED_RE = re.compile(r"child \d+ (killed with signal|returned error)")
+CHILD_DIED_RE = re.compile(
+    r"child (?P<pid>\d+) (killed with signal|returned error)")
 KV_RE = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
 
 
@@ -597,7 +678,7 @@ class Dovecot:
                  plugin_settings=None, load_plugin=None, valgrind=None,
                  debug=False, sieve=True, extra_config="",
                  imap_module=None, imap_plugins=(), sieve_module=None,
-                 submission_relay=None):
+                 submission_relay=None, global_settings=None):
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="readreceipt-test-")
         self.workdir = os.path.abspath(workdir)
@@ -621,6 +702,10 @@ class Dovecot:
         self.debug = debug
         self.sieve = sieve
         self.extra_config = extra_config
+        # top-level settings written right after the harness' own (before
+        # any section), e.g. {"submission_host": "127.0.0.1:2525",
+        # "submission_ssl": "starttls", "sendmail_path": "/path/to/script"}
+        self.global_settings = dict(global_settings or {})
         # "host:port" of the MTA that Dovecot's submission service relays
         # to; None: no submission service
         self.submission_relay = submission_relay
@@ -645,6 +730,8 @@ class Dovecot:
         self._log_cache = []
         self._log_parsed_to = 0
         self.mail_pw = None
+        # pids killed on purpose (kill_session): their deaths are no crash
+        self.killed_pids = set()
 
     # ---- configuration
 
@@ -739,6 +826,7 @@ mail_plugins = %(plugins)s
 auth_debug = %(debug)s
 mail_debug = %(debug)s
 log_debug = %(log_debug)s
+%(global_settings)s
 
 passdb {
   driver = passwd-file
@@ -815,6 +903,9 @@ metric readreceipt_decision {
            users=self.users_dir, imap_port=self.imap_port,
            pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
            event=DECISION_EVENT,
+           global_settings="".join(
+               "%s = %s\n" % (k, conf_value(v))
+               for k, v in self.global_settings.items()),
            protocols=" ".join(self.protocol_services())))
         if self.submission_relay:
             add(self._submission_config())
@@ -961,6 +1052,53 @@ metric readreceipt_submission {
             pids.append(pid)
             todo.extend(child_pids(pid))
         return pids
+
+    def session_pid(self, conn, timeout=5):
+        """The pid of the Dovecot process (imap, pop3, ...) that serves
+        the client connection conn (an imaplib/poplib/smtplib object or a
+        socket): the one below this instance's master that holds the
+        server end of that TCP connection. Login processes are skipped
+        (they hand the connection over after login)."""
+        sock = getattr(conn, "sock", conn)
+        client = sock.getsockname()
+        server = sock.getpeername()
+
+        def find():
+            inode = tcp_socket_inode(server, client)
+            if inode is None:
+                return None
+            target = "socket:[%d]" % inode
+            for pid in self.processes():
+                if pid == self.master_pid or "login" in proc_comm(pid):
+                    continue
+                try:
+                    fds = os.listdir("/proc/%d/fd" % pid)
+                except (FileNotFoundError, PermissionError):
+                    continue
+                for fd in fds:
+                    try:
+                        if os.readlink("/proc/%d/fd/%s" % (pid, fd)) == \
+                                target:
+                            return pid
+                    except OSError:
+                        continue
+            return None
+        return wait_until(find, scaled(timeout),
+                          what="the process serving %s:%d" % client)
+
+    def kill_session(self, conn, sig=signal.SIGKILL):
+        """Send sig to the process serving conn (see session_pid); with
+        SIGKILL wait until it is gone. Its death is expected: problems()
+        does not count it. Returns the pid."""
+        pid = self.session_pid(conn)
+        if sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGSEGV,
+                   signal.SIGABRT):
+            self.killed_pids.add(pid)
+        os.kill(pid, sig)
+        if sig == signal.SIGKILL:
+            wait_until(lambda: not pid_alive(pid), scaled(10),
+                       what="pid %d to die" % pid)
+        return pid
 
     def stop(self, timeout=20):
         """TERM the master and wait until it and all its children are gone
@@ -1243,9 +1381,14 @@ metric readreceipt_submission {
 
     def problems(self, offset=0, levels=("Panic", "Fatal")):
         """Log lines of the given levels, plus crash reports."""
-        return [line for line in self.log_lines(offset)
-                if line.level in levels
-                or CHILD_DIED_RE.search(line.text)]
+        result = []
+        for line in self.log_lines(offset):
+            died = CHILD_DIED_RE.search(line.text)
+            if died and int(died.group("pid")) in self.killed_pids:
+                continue
+            if line.level in levels or died:
+                result.append(line)
+        return result
 
     # ---- valgrind
 
@@ -1304,6 +1447,37 @@ def imap_check(result):
     return data
 
 
+# the pending queue's METADATA entries (SPEC §6)
+PENDING_PREFIX = "/private/vendor/vendor.readreceipt/pending/"
+imaplib.Commands.setdefault("GETMETADATA", ("AUTH", "SELECTED"))
+imaplib.Commands.setdefault("SETMETADATA", ("AUTH", "SELECTED"))
+
+
+def getmetadata(conn, entry, mailbox="INBOX"):
+    """The value of one entry (None for NIL), as a fresh GETMETADATA
+    reports it."""
+    typ, data = conn._simple_command("GETMETADATA", '"%s"' % mailbox, entry)
+    assert typ == "OK", data
+    typ, data = conn._untagged_response(typ, data, "METADATA")
+    for item in data:
+        if isinstance(item, tuple):
+            return item[1].decode()
+        if item is None:
+            continue
+        m = re.search(rb'\(\S+ (NIL|"((?:[^"\\]|\\.)*)")\)', item)
+        if m:
+            return None if m.group(1) == b"NIL" else \
+                m.group(2).decode().replace('\\"', '"')
+    raise AssertionError("no METADATA in %r" % (data,))
+
+
+def setmetadata(conn, entry, value, mailbox="INBOX"):
+    """SETMETADATA; returns (typ, data) as the server answered."""
+    arg = "NIL" if value is None else '"%s"' % value
+    return conn._simple_command("SETMETADATA", '"%s"' % mailbox,
+                                "(%s %s)" % (entry, arg))
+
+
 # ---------------------------------------------------------------- one user
 
 class MailUser:
@@ -1321,6 +1495,16 @@ class MailUser:
 
     def __repr__(self):
         return "<MailUser %s %r>" % (self.name, self.settings)
+
+    def update_settings(self, **changes):
+        """Change some of the user's userdb fields (None removes one);
+        the passwd-file is rewritten so that Dovecot sees the change."""
+        for key, value in changes.items():
+            if value is None:
+                self.settings.pop(key, None)
+            else:
+                self.settings[key] = str(value)
+        self.dovecot.add_user(self.name, self.password, **self.settings)
 
     # ---- mail
 
@@ -1401,6 +1585,30 @@ class MailUser:
     def decision_lines(self):
         return self.dovecot.decision_lines(self.name)
 
+    def receipts_for(self, message_id, sink=None):
+        """Receipts at the sink that answer the message message_id (their
+        In-Reply-To)."""
+        return [r for r in self.receipts(sink)
+                if (r.msg["In-Reply-To"] or "").strip() == message_id]
+
+    def wait_receipts(self, n, timeout=5, message_id=None, sink=None):
+        """Wait until at least n receipts (for message_id, if given) are
+        at the sink; return them all. Receipts leave after the command
+        that caused them was answered (SPEC §12): never expect one
+        synchronously."""
+        def get():
+            if message_id is None:
+                return self.receipts(sink)
+            return self.receipts_for(message_id, sink)
+        try:
+            wait_until(lambda: len(get()) >= n, scaled(timeout),
+                       what="%d receipt(s) for %s" % (n, message_id
+                                                      or self.name))
+        except TimeoutError as e:
+            raise AssertionError("%s\nreceipts: %r\nlog tail:\n%s" % (
+                e, get(), self.dovecot.log_tail(25))) from None
+        return get()
+
     def submission_lines(self):
         return self.dovecot.submission_lines(self.name)
 
@@ -1450,10 +1658,12 @@ class MailUser:
             assert len(uids) == 1, uids
             typ, data = conn.uid("FETCH", uids[0], "(BODY[])")
             assert typ == "OK", data
+            # the receipt leaves from the session's ioloop after the
+            # reply: keep the session until it is decided
+            self.wait_decision(mid)
         finally:
             if own:
                 conn.logout()
-        self.wait_decision(mid)
         return mid
 
 

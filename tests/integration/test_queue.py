@@ -1,26 +1,23 @@
-"""The pending queue: receipts that wait for the user's answer or for a
-retry, kept as private METADATA entries of the message's mailbox.
+"""The pending queue: receipts that wait for the user's answer, kept as
+private METADATA entries of the message's mailbox; and receipts that are
+owed (relay down, hourly limit), which are kept in the mailbox index, not
+as METADATA entries (SPEC §12; test_outbox.py has the details).
 
 Each user here has its own mail_attribute_dict (a userdb field), so the
 queue exists for it; the users of test_receipts.py have none.
 """
 
-import imaplib
 import json
 import os
-import re
 import time
 
 import pytest
 
+from rrharness import PENDING_PREFIX as PREFIX
 from rrharness import disposition_fields, fetch_body, fetch_flags, \
-    imap_check, normalize_ws, wait_until, scaled
+    getmetadata, imap_check, normalize_ws, setmetadata, wait_until, scaled
 
 BOSS = "boss@example.com"
-PREFIX = "/private/vendor/vendor.readreceipt/pending/"
-
-imaplib.Commands.setdefault("GETMETADATA", ("AUTH", "SELECTED"))
-imaplib.Commands.setdefault("SETMETADATA", ("AUTH", "SELECTED"))
 
 
 # ---------------------------------------------------------------- helpers
@@ -44,31 +41,6 @@ def update_user(user, **changes):
     user.dovecot.add_user(user.name, user.password, **user.settings)
 
 
-def getmetadata(conn, entry, mailbox="INBOX"):
-    """The value of one entry (None for NIL), as a fresh GETMETADATA
-    reports it."""
-    typ, data = conn._simple_command("GETMETADATA", '"%s"' % mailbox, entry)
-    assert typ == "OK", data
-    typ, data = conn._untagged_response(typ, data, "METADATA")
-    for item in data:
-        if isinstance(item, tuple):
-            return item[1].decode()
-        if item is None:
-            continue
-        m = re.search(rb'\(\S+ (NIL|"((?:[^"\\]|\\.)*)")\)', item)
-        if m:
-            return None if m.group(1) == b"NIL" else \
-                m.group(2).decode().replace('\\"', '"')
-    raise AssertionError("no METADATA in %r" % (data,))
-
-
-def setmetadata(conn, entry, value, mailbox="INBOX"):
-    """SETMETADATA; returns (typ, data) as the server answered."""
-    arg = "NIL" if value is None else '"%s"' % value
-    return conn._simple_command("SETMETADATA", '"%s"' % mailbox,
-                                "(%s %s)" % (entry, arg))
-
-
 def pending(user, uid=1, mailbox="INBOX"):
     """The parsed JSON of the entry, or None when there is none."""
     conn = user.imap(mailbox=None)
@@ -79,11 +51,16 @@ def pending(user, uid=1, mailbox="INBOX"):
     return None if value is None else json.loads(value)
 
 
-def open_uid(user, uid=1, mailbox="INBOX"):
+def open_uid(user, uid=1, mailbox="INBOX", message_id=None):
+    """FETCH BODY[] of uid in a session of its own. message_id: log out
+    only once a decision on it was logged (a receipt leaves after the
+    FETCH was answered)."""
     conn = user.imap(mailbox)
     try:
         typ, data = conn.uid("FETCH", str(uid), "(BODY[])")
         assert typ == "OK", data
+        if message_id is not None:
+            wait_decisions(user, message_id, 1)
     finally:
         conn.logout()
 
@@ -131,11 +108,12 @@ def test_answer_send_sends_one_manual_receipt(new_user, dovecot):
     conn = user.imap()
     try:
         imap_check(setmetadata(conn, PREFIX + "1", "send"))
+        # the receipt leaves after the answer was acknowledged
+        d = wait_decisions(user, mid, 2)[-1]
     finally:
         conn.logout()
-    d = wait_decisions(user, mid, 2)[-1]
     assert (d["decision"], d["trigger"]) == ("sent", "answer"), d
-    receipts = user.receipts()
+    receipts = user.wait_receipts(1)
     assert len(receipts) == 1, receipts
     mdn = receipts[0].msg
     fields = disposition_fields(mdn)
@@ -231,39 +209,54 @@ def test_consent_required_is_queued_with_its_reason(new_user, dovecot):
 
 # ---------------------------------------------------------------- retries
 
+def sent_decision(user, message_id, timeout=5):
+    """The one decision=sent line for message_id (waits for it)."""
+    def sent():
+        return [d for d in decisions_for(user, message_id)
+                if d["decision"] == "sent"]
+    wait_until(sent, scaled(timeout), what="decision=sent for %s"
+               % message_id)
+    found = sent()
+    assert len(found) == 1, found
+    return found[0]
+
+
 def test_relay_down_then_retried_once(new_user, dovecot, refused_port,
                                       sink):
+    """A receipt that failed temporarily is owed (recorded in the index
+    with $MDNSent, not as a METADATA entry); the user's next session sends
+    it, once."""
     user = queue_user(new_user, dovecot, readreceipt_prompt="no",
                       readreceipt_submission_host="127.0.0.1:%d"
                       % refused_port)
     mid = user.deliver(subject="while the relay is down")
-    open_uid(user)
+    open_uid(user, message_id=mid)
     d = wait_decisions(user, mid, 1)[-1]
     assert (d["decision"], d["reason"]) == ("queued", "retry"), d
-    assert pending(user)["reason"] == "retry"
-    assert "$MDNSent" not in user.flags()
+    assert pending(user) is None
+    assert "$MDNSent" in user.flags()
     assert user.receipts() == []
 
-    # the relay is back; the next open in that mailbox retries
+    # the relay is back; the next session sends what is owed
     update_user(user, readreceipt_submission_host=sink.address)
     mid2 = user.deliver(subject="relay is back")
-    open_uid(user, 2)
-    wait_decisions(user, mid2, 1)
-    d = wait_decisions(user, mid, 2)[-1]
-    assert (d["decision"], d["trigger"]) == ("sent", "flush"), d
+    open_uid(user, 2, message_id=mid2)
+    d = sent_decision(user, mid)
+    assert d["trigger"] == "flush", d
     assert pending(user) is None
     assert "$MDNSent" in user.flags("1")
+    user.wait_receipts(2)
     got = [r.msg["In-Reply-To"].strip() for r in user.receipts()]
     assert sorted(got) == sorted([mid, mid2])
     disp = [normalize_ws(disposition_fields(r.msg)["disposition"])
             for r in user.receipts() if r.msg["In-Reply-To"].strip() == mid]
     assert disp == ["automatic-action/MDN-sent-automatically; displayed"]
 
-    # another session's retry finds nothing left to send
+    # another session finds nothing left to send
     mid3 = user.deliver(subject="third")
-    open_uid(user, 3)
-    wait_decisions(user, mid3, 1)
-    assert len(decisions_for(user, mid)) == 2
+    open_uid(user, 3, message_id=mid3)
+    user.wait_receipts(3)
+    sent_decision(user, mid)
     got = [r.msg["In-Reply-To"].strip() for r in user.receipts()]
     assert sorted(got) == sorted([mid, mid2, mid3])
 
@@ -273,22 +266,25 @@ def test_hourly_limit_queues_then_flushes(new_user, dovecot):
                       readreceipt_max_per_hour="1")
     mid1 = user.deliver(subject="first")
     mid2 = user.deliver(subject="second")
-    open_uid(user, 1)
+    open_uid(user, 1, message_id=mid1)
     assert wait_decisions(user, mid1, 1)[-1]["decision"] == "sent"
-    open_uid(user, 2)
+    open_uid(user, 2, message_id=mid2)
     d = wait_decisions(user, mid2, 1)[-1]
     assert (d["decision"], d["reason"]) == ("queued", "rate_limited"), d
-    assert pending(user, 2)["reason"] == "rate_limited"
-    assert len(user.receipts()) == 1
+    # owed in the index, not a METADATA entry
+    assert pending(user, 2) is None
+    assert "$MDNSent" in user.flags("2")
+    assert len(user.wait_receipts(1)) == 1
 
-    # a higher limit (as an hour later): the next open sends what waits
+    # a higher limit (as an hour later): the next session sends what waits
     update_user(user, readreceipt_max_per_hour="10")
     mid3 = user.deliver(subject="third")
-    open_uid(user, 3)
-    d = wait_decisions(user, mid2, 2)[-1]
-    assert (d["decision"], d["trigger"]) == ("sent", "flush"), d
+    open_uid(user, 3, message_id=mid3)
+    d = sent_decision(user, mid2)
+    assert d["trigger"] == "flush", d
     wait_decisions(user, mid3, 1)
     assert pending(user, 2) is None
+    user.wait_receipts(3)
     got = sorted(r.msg["In-Reply-To"].strip() for r in user.receipts())
     assert got == sorted([mid1, mid2, mid3])
 

@@ -1,0 +1,980 @@
+"""The outbox (SPEC §12): a receipt is recorded with $MDNSent in the
+transaction that caused it, leaves after the command was answered, and is
+sent exactly once, also across crashes, relay outages and flag changes.
+
+What each test looks at is what a user or an administrator sees: receipts
+at an SMTP sink (their envelope, header and report fields), flags as a
+fresh IMAP session reports them, METADATA entries, `doveadm readreceipt
+list|flush` output, and readreceipt_decision log lines and events.
+
+A receipt is never expected synchronously: tests wait for it at the sink.
+Sinks whose reply to DATA is delayed (SmtpSink data_delay) show what
+happens while a receipt is on its way; kill_session() kills the process
+that serves a connection by its pid.
+"""
+
+import calendar
+import email
+import email.policy
+import json
+import os
+import re
+import signal
+import stat
+import time
+
+import pytest
+
+import rrharness
+from conftest import running_dovecot
+from rrharness import (PENDING_PREFIX, SmtpSink, disposition_fields,
+                       fetch_body, fetch_flags, getmetadata, imap_check,
+                       normalize_ws, scaled, setmetadata, strip_private,
+                       wait_until)
+
+BOSS = "boss@example.com"
+AUTO = {"readreceipt_mode": "internal", "readreceipt_prompt": "no"}
+PROMPT = {"readreceipt_mode": "internal", "readreceipt_prompt": "yes",
+          "readreceipt_unprompted": "defer"}
+LIST_COLUMNS = ["mailbox", "uid", "reason", "since", "to", "subject",
+                "message_id"]
+# what doveadm readreceipt list shows for a receipt that is owed
+OWED_REASONS = ("owed", "sending", "retry")
+ISO_UTC_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+MSG_ID_RE = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
+AUTOMATIC = "automatic-action/MDN-sent-automatically; displayed"
+MANUAL = "manual-action/MDN-sent-manually; displayed"
+# a claim by a process that died is taken over this long after the claim
+# (readreceipt_submission_timeout + 5 s)
+CLAIM_GRACE = 5
+
+
+# ---------------------------------------------------------------- fixtures
+
+_sink_counter = iter(range(1, 1000000))
+
+
+@pytest.fixture
+def make_sink(workdir):
+    """make_sink(mode="accept", data_delay=0, tls=False, ...) -> a started
+    SmtpSink of its own, stopped after the test."""
+    sinks = []
+
+    def make(mode="accept", **options):
+        sink = SmtpSink(os.path.join(workdir, "sink-outbox-%d-%s" % (
+            next(_sink_counter), mode)), mode=mode, **options).start()
+        sinks.append(sink)
+        return sink
+    yield make
+    for sink in sinks:
+        sink.stop()
+
+
+@pytest.fixture(scope="module")
+def tempfail_sink(workdir):
+    """Answers every RCPT TO with 451 4.3.0."""
+    s = SmtpSink(os.path.join(workdir, "sink-tempfail"),
+                 mode="tempfail").start()
+    yield s
+    s.stop()
+
+
+# ---------------------------------------------------------------- helpers
+
+def dict_user(new_user, dovecot, prefix="alice", **settings):
+    """A user with an attribute dict (for pending prompts); the dict file
+    is users' home/dovecot-attributes."""
+    user = new_user(prefix, **settings)
+    user.update_settings(mail_attribute_dict="file:%s/dovecot-attributes"
+                         % dovecot.home(user.name))
+    return user
+
+
+def dict_path(user):
+    return os.path.join(user.dovecot.home(user.name), "dovecot-attributes")
+
+
+def relay(port_or_sink):
+    if isinstance(port_or_sink, int):
+        return "127.0.0.1:%d" % port_or_sink
+    return port_or_sink.address
+
+
+def uid_of(conn, message_id):
+    uids = imap_check(conn.uid("SEARCH", None, "HEADER", "Message-ID",
+                               '"%s"' % message_id))[0].split()
+    assert len(uids) == 1, uids
+    return uids[0].decode()
+
+
+def timed(func, *args):
+    """(func(*args), seconds it took)."""
+    start = time.monotonic()
+    result = func(*args)
+    return result, time.monotonic() - start
+
+
+def open_timed(conn, uid):
+    """UID FETCH uid (BODY[]) on conn: (body, seconds until the reply)."""
+    def fetch():
+        typ, data = conn.uid("FETCH", uid, "(BODY[])")
+        assert typ == "OK", data
+        bodies = [p[1] for p in data if isinstance(p, tuple)]
+        assert bodies, data
+        return bodies[0]
+    return timed(fetch)
+
+
+def decisions_for(user, message_id):
+    return [d for d in user.decision_lines()
+            if d.get("message_id") == message_id]
+
+
+def wait_for_decision(user, message_id, decision, reason=None, timeout=5,
+                      line=True, uid=None):
+    """Wait for a decision line and an exported event for message_id with
+    this decision (and reason); return (line, event). line=False: only
+    the event (doveadm writes its log lines to its stderr, not to the
+    instance's log; the event reaches it through the stats process), and
+    the line returned is the event. message_id=None and uid: the decision
+    on that UID."""
+    def match(d):
+        return ((message_id is None or d.get("message_id") == message_id)
+                and (uid is None or d.get("uid") == str(uid)) and
+                d.get("decision") == decision and
+                (reason is None or d.get("reason") == reason))
+
+    def found():
+        lines = [d for d in user.decision_lines() if match(d)]
+        events = [strip_private(e) for e in user.decision_events()
+                  if match(e)]
+        if not line and events:
+            return events[0], events[0]
+        return (lines[0], events[0]) if lines and events else None
+    try:
+        return wait_until(found, scaled(timeout),
+                          what="decision=%s reason=%s for %s"
+                          % (decision, reason, message_id))
+    except TimeoutError as e:
+        raise AssertionError(
+            "%s\nthe user's decision lines:\n%s\nevents:\n%s" % (
+                e, "\n".join(d["_line"] for d in user.decision_lines()),
+                "\n".join(repr(strip_private(d))
+                          for d in user.decision_events()))) from None
+
+
+def owed(user, *args):
+    """doveadm readreceipt list -u user [mailbox] as rows (checks the
+    exit code and the columns)."""
+    res = user.doveadm("list", *args)
+    assert res.rc == 0, res
+    assert res.stdout.splitlines()[0].split("\t") == LIST_COLUMNS, res
+    return res.rows
+
+
+def wait_owed(user, n, timeout=5, reasons=OWED_REASONS):
+    """Wait until doveadm list shows n rows, all with one of reasons."""
+    def check():
+        rows = owed(user)
+        return rows if len(rows) == n and \
+            all(r["reason"] in reasons for r in rows) else None
+    try:
+        return wait_until(check, scaled(timeout), interval=0.2,
+                          what="%d owed receipt(s) with reason in %r"
+                          % (n, reasons))
+    except TimeoutError as e:
+        raise AssertionError("%s: %r" % (e, owed(user))) from None
+
+
+def flush(user, rc=(0,)):
+    """doveadm readreceipt flush -u user: the number it says it sent.
+    rc: the exit codes expected."""
+    res = user.doveadm("flush")
+    assert res.rc in rc, res
+    assert len(res.rows) == 1, res
+    return int(res.rows[0]["sent"])
+
+
+def sleep_until(wall_time):
+    delay = wall_time - time.time()
+    if delay > 0:
+        time.sleep(delay)
+
+
+def disposition(receipt):
+    return normalize_ws(disposition_fields(receipt.msg)["disposition"])
+
+
+def assert_one_receipt(user, message_id, disposition_text=AUTOMATIC,
+                       sink=None):
+    """Exactly one receipt for message_id has arrived (waits for it)."""
+    receipts = user.wait_receipts(1, message_id=message_id, sink=sink)
+    # a second one would be on its way right behind the first
+    time.sleep(scaled(0.3))
+    receipts = user.receipts_for(message_id, sink)
+    assert len(receipts) == 1, receipts
+    receipt = receipts[0]
+    assert receipt.mail_from == ""
+    assert receipt.rcpt_tos == [BOSS]
+    assert disposition(receipt) == disposition_text
+    return receipt
+
+
+def close_dead(conn):
+    """Forget a client connection whose server process was killed."""
+    try:
+        conn.shutdown()
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------- 1. after the reply
+
+@pytest.mark.parametrize("how", ["fetch", "store"])
+def test_command_answers_before_the_relay_does(doveadm, new_user, make_sink,
+                                               how):
+    """The opening command is answered while the relay still holds its
+    reply to DATA; the message has $MDNSent at once; the receipt is
+    listed as being sent meanwhile and arrives afterwards, with its
+    decision logged only once the relay accepted it."""
+    delay = 2.0
+    slow = make_sink(data_delay=delay)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_submission_timeout=10, **AUTO)
+    mid = user.deliver(subject="slow relay")
+    conn = user.imap()
+    try:
+        if how == "fetch":
+            body, elapsed = open_timed(conn, "1")
+            assert b"Subject: slow relay" in body
+        else:
+            _, elapsed = timed(imap_check, conn.store("1", "+FLAGS",
+                                                      "(\\Seen)"))
+        assert elapsed < scaled(delay / 2), \
+            "the %s took %.2fs: it waited for the relay" % (how, elapsed)
+        # recorded in the same transaction as \Seen
+        assert {"\\Seen", "$MDNSent"} <= fetch_flags(conn, "1")
+
+        slow.wait_received(1)
+        rows = owed(user)
+        assert [(r["mailbox"], r["uid"], r["reason"], r["message_id"])
+                for r in rows] == [("INBOX", "1", "sending", mid)], rows
+        assert not [d for d in decisions_for(user, mid)
+                    if d["decision"] == "sent"], \
+            "decision=sent logged before the relay accepted"
+        assert slow.messages() == []
+
+        receipt = assert_one_receipt(user, mid, sink=slow)
+        assert receipt.time >= slow.received()[0]["time"] + delay - 0.1
+        line, event = wait_for_decision(user, mid, "sent")
+        assert (line["reason"], line["trigger"]) == ("automatic", "open")
+        assert (event["reason"], event["trigger"]) == ("automatic", "open")
+        imap_check(conn.noop())
+    finally:
+        conn.logout()
+    assert owed(user) == []
+    assert {"\\Seen", "$MDNSent"} <= user.flags()
+
+
+# ---------------------------------------------------------------- 2. the record, not the keyword
+
+def test_clearing_flags_never_sends_a_second_receipt(doveadm, new_user):
+    user = new_user(**AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        assert_one_receipt(user, mid)
+        wait_for_decision(user, mid, "sent")
+        for op, flag in (("-FLAGS", "($MDNSent)"), ("-FLAGS", "(\\Seen)"),
+                         ("+FLAGS", "(\\Seen)"), ("-FLAGS", "(\\Seen)")):
+            imap_check(conn.store("1", op, flag))
+        assert "$MDNSent" not in fetch_flags(conn, "1")
+        fetch_body(conn, "1")
+    finally:
+        conn.logout()
+    # and again in a new session, after a flush
+    assert flush(user) == 0
+    conn = user.imap()
+    try:
+        imap_check(conn.store("1", "-FLAGS", "(\\Seen $MDNSent)"))
+        fetch_body(conn, "1")
+        # decisions and receipts of this session are complete after it
+        user.marker(conn)
+    finally:
+        conn.logout()
+    assert len(user.receipts_for(mid)) == 1, user.receipts()
+    sent = [d for d in decisions_for(user, mid) if d["decision"] == "sent"]
+    assert len(sent) == 1, decisions_for(user, mid)
+    assert owed(user) == []
+
+
+# ---------------------------------------------------------------- 3. Message-IDs
+
+def test_receipt_message_ids_are_distinct(doveadm, new_user):
+    """Different messages (other UID, same UID in another mailbox, same
+    mailbox and UID of another user) get receipts with different
+    Message-IDs, none of them the original's."""
+    alice = new_user(**AUTO)
+    bob = new_user("bob", **AUTO)
+    mids = [alice.deliver(subject="one"), alice.deliver(subject="two")]
+    conn = alice.imap()
+    try:
+        imap_check(conn.create("Projects"))
+        third = alice.append(conn, alice.message(subject="three",
+                                                 return_path=BOSS),
+                             mailbox="Projects")
+        fetch_body(conn, "1")
+        fetch_body(conn, "2")
+        imap_check(conn.select("Projects"))
+        fetch_body(conn, "1")
+        for mid in mids + [third]:
+            alice.wait_receipts(1, message_id=mid)
+    finally:
+        conn.logout()
+    bob_mid = bob.deliver(subject="one")
+    conn = bob.imap()
+    try:
+        fetch_body(conn, "1")
+        bob.wait_receipts(1, message_id=bob_mid)
+    finally:
+        conn.logout()
+    receipts = [alice.receipts_for(m)[0] for m in mids + [third]] + \
+        [bob.receipts_for(bob_mid)[0]]
+    ids = [r["Message-ID"].strip() for r in receipts]
+    for value in ids:
+        assert MSG_ID_RE.match(value), value
+    assert len(set(ids)) == 4, ids
+    assert not set(ids) & set(mids + [third, bob_mid])
+
+
+# ---------------------------------------------------------------- 4. events
+
+def test_temporary_failure_is_owed_as_retry(doveadm, new_user, tempfail_sink):
+    before = len(tempfail_sink.rejected())
+    user = new_user(readreceipt_submission_host=tempfail_sink.address,
+                    **AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        line, event = wait_for_decision(user, mid, "queued", "retry")
+    finally:
+        conn.logout()
+    assert line["trigger"] == "open", line
+    assert len(tempfail_sink.rejected()) > before
+    rows = owed(user)
+    assert [(r["uid"], r["reason"]) for r in rows] == [("1", "retry")], rows
+    # recorded with $MDNSent; the record keeps it owed
+    assert "$MDNSent" in user.flags()
+    assert not [d for d in decisions_for(user, mid)
+                if d["decision"] in ("sent", "failed")]
+
+
+def test_permanent_failure_ends_it(doveadm, new_user, reject_sink, dovecot):
+    before = len(reject_sink.rejected())
+    user = new_user(readreceipt_submission_host=reject_sink.address, **AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        line, event = wait_for_decision(user, mid, "failed",
+                                        "permanent_failure")
+    finally:
+        conn.logout()
+    assert line["trigger"] == "open", line
+    assert event["reason"] == "permanent_failure", event
+    rejected = reject_sink.rejected()[before:]
+    assert [(r["mail_from"], r["rcpt_to"]) for r in rejected] == \
+        [("", BOSS)]
+    assert any("550" in l.text for l in dovecot.log_lines()
+               if l.user == user.name), "the 550 reply is not logged"
+    # not owed any more, never retried
+    assert owed(user) == []
+    assert flush(user) == 0
+    conn = user.imap()
+    conn.logout()
+    time.sleep(scaled(0.5))
+    assert len(reject_sink.rejected()) == before + 1
+    assert [d["decision"] for d in decisions_for(user, mid)] == ["failed"]
+
+
+def test_expunged_before_it_left(doveadm, new_user, refused_port):
+    user = new_user(readreceipt_submission_host=relay(refused_port), **AUTO)
+    mid = user.deliver(subject="gone before the receipt")
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        wait_for_decision(user, mid, "queued", "retry")
+        assert [r["message_id"] for r in owed(user)] == [mid]
+        imap_check(conn.store("1", "+FLAGS", "(\\Deleted)"))
+        imap_check(conn.expunge())
+    finally:
+        conn.logout()
+    # the relay is back
+    user.update_settings(readreceipt_submission_host=None)
+    assert flush(user) == 0
+    # the message is gone: the decision names its mailbox and UID
+    line, event = wait_for_decision(user, None, "failed", "expunged",
+                                    uid=1)
+    assert (line["mailbox"], event["mailbox"]) == ("INBOX", "INBOX")
+    assert owed(user) == []
+    assert user.receipts_for(mid) == []
+
+
+# ---------------------------------------------------------------- 5. list
+
+def test_list_shows_owed_without_attribute_dict(doveadm, new_user,
+                                                refused_port):
+    user = new_user(readreceipt_submission_host=relay(refused_port), **AUTO)
+    assert "mail_attribute_dict" not in user.settings
+    mid = user.deliver(subject="Owed report")
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        wait_for_decision(user, mid, "queued", "retry")
+    finally:
+        conn.logout()
+    start = time.time()
+    for args in ([], ["INBOX"]):
+        rows = owed(user, *args)
+        assert len(rows) == 1, rows
+        row = rows[0]
+        assert (row["mailbox"], row["uid"], row["reason"], row["to"],
+                row["subject"], row["message_id"]) == \
+            ("INBOX", "1", "retry", BOSS, "Owed report", mid), row
+        assert ISO_UTC_RE.match(row["since"]), row
+        since = calendar.timegm(time.strptime(row["since"],
+                                              "%Y-%m-%dT%H:%M:%SZ"))
+        assert abs(since - start) < 120, row
+    assert user.receipts() == []
+
+
+def test_rate_limited_is_owed_then_flushed(doveadm, new_user):
+    user = new_user(readreceipt_max_per_hour=1, **AUTO)
+    mid1 = user.deliver(subject="first")
+    mid2 = user.deliver(subject="second")
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        assert_one_receipt(user, mid1)
+        fetch_body(conn, "2")
+        wait_for_decision(user, mid2, "queued", "rate_limited")
+    finally:
+        conn.logout()
+    rows = owed(user)
+    assert [(r["uid"], r["reason"], r["message_id"]) for r in rows] == \
+        [("2", "rate_limited", mid2)], rows
+    assert user.receipts_for(mid2) == []
+    # as an hour later
+    user.update_settings(readreceipt_max_per_hour=10)
+    assert flush(user) == 1
+    assert_one_receipt(user, mid2)
+    wait_for_decision(user, mid2, "sent", line=False)
+    assert owed(user) == []
+
+
+# ---------------------------------------------------------------- 6. flush
+
+def test_flush_stops_at_first_temporary_failure(doveadm, new_user,
+                                                refused_port, tempfail_sink):
+    user = new_user(readreceipt_submission_host=relay(refused_port), **AUTO)
+    mids = [user.deliver(subject="report %d" % i) for i in range(2)]
+    conn = user.imap()
+    try:
+        for seq in ("1", "2"):
+            fetch_body(conn, seq)
+        # the first attempt fails; the session's batch stops there, so
+        # the second may not have been tried yet
+        wait_for_decision(user, mids[0], "queued", "retry")
+    finally:
+        conn.logout()
+    wait_owed(user, 2, reasons=("owed", "retry"))
+
+    user.update_settings(readreceipt_submission_host=tempfail_sink.address)
+    before = len(tempfail_sink.rejected())
+    # doveadm's "temporary failure" exit code may say so
+    assert flush(user, rc=(0, rrharness.EX_TEMPFAIL)) == 0
+    # one attempt, then the batch stopped
+    assert len(tempfail_sink.rejected()) == before + 1
+    reasons = [r["reason"] for r in owed(user)]
+    assert len(reasons) == 2 and "retry" in reasons and \
+        set(reasons) <= {"owed", "retry"}, reasons
+
+    user.update_settings(readreceipt_submission_host=None)
+    assert flush(user) == 2
+    for mid in mids:
+        assert_one_receipt(user, mid)
+        wait_for_decision(user, mid, "sent", line=False)
+    assert owed(user) == []
+    assert flush(user) == 0
+    assert len(user.receipts()) == 2
+
+
+def test_flush_expires_old_pending_prompts(doveadm, new_user, dovecot):
+    user = dict_user(new_user, dovecot, readreceipt_pending_expire="2s",
+                     **PROMPT)
+    old = user.deliver(subject="old prompt")
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        wait_for_decision(user, old, "queued", "unprompted")
+        assert getmetadata(conn, PENDING_PREFIX + "1") is not None
+    finally:
+        conn.logout()
+    time.sleep(2.5)
+    new = user.deliver(subject="new prompt")
+    conn = user.imap()
+    try:
+        fetch_body(conn, "2")
+        wait_for_decision(user, new, "queued", "unprompted")
+    finally:
+        conn.logout()
+
+    assert flush(user) == 0
+    _, event = wait_for_decision(user, old, "ignored", "expired",
+                                 line=False)
+    assert event["trigger"] == "flush", event
+    conn = user.imap()
+    try:
+        assert getmetadata(conn, PENDING_PREFIX + "1") is None
+        assert json.loads(getmetadata(conn, PENDING_PREFIX + "2"))[
+            "message_id"] == new
+        assert "$MDNSent" in fetch_flags(conn, "1")
+        assert "$MDNSent" not in fetch_flags(conn, "2")
+    finally:
+        conn.logout()
+    assert [d["decision"] for d in decisions_for(user, new)] == ["queued"]
+    assert user.receipts() == []
+
+
+def test_pending_expire_zero_keeps_prompts(doveadm, new_user, dovecot):
+    user = dict_user(new_user, dovecot, readreceipt_pending_expire="0",
+                     **PROMPT)
+    mid = user.deliver()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        wait_for_decision(user, mid, "queued", "unprompted")
+    finally:
+        conn.logout()
+    time.sleep(1.5)
+    assert flush(user) == 0
+    conn = user.imap()
+    try:
+        assert getmetadata(conn, PENDING_PREFIX + "1") is not None
+        assert "$MDNSent" not in fetch_flags(conn, "1")
+    finally:
+        conn.logout()
+    assert [d["decision"] for d in decisions_for(user, mid)] == ["queued"]
+
+
+# ---------------------------------------------------------------- 7. crashes and sessions
+
+def test_killed_while_relay_holds_data_reply(doveadm, new_user, dovecot,
+                                             make_sink):
+    """The imap process dies before the relay answered DATA: the relay
+    kept nothing; the claim is taken over only after
+    readreceipt_submission_timeout + 5 s; then exactly one receipt."""
+    timeout = 3
+    slow = make_sink(data_delay=30)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_submission_timeout=timeout, **AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    fetch_body(conn, "1")
+    claimed = slow.wait_received(1)[0]["time"]
+    dovecot.kill_session(conn)
+    close_dead(conn)
+    wait_until(slow.dropped, scaled(5), what="the sink to see the client go")
+    assert slow.messages() == []
+    # the relay answers at once from now on
+    slow.set_data_delay(0)
+    rows = owed(user)
+    assert [(r["uid"], r["reason"]) for r in rows] == [("1", "sending")], \
+        rows
+    assert "$MDNSent" in user.flags()
+
+    # the claim is still fresh: nobody takes it over yet
+    assert flush(user) == 0
+    assert slow.messages() == []
+
+    sleep_until(claimed + timeout + CLAIM_GRACE + 1)
+    assert flush(user) == 1
+    assert_one_receipt(user, mid, sink=slow)
+    wait_for_decision(user, mid, "sent", line=False)
+    assert owed(user) == []
+    assert "$MDNSent" in user.flags()
+    # and nothing more later
+    assert flush(user) == 0
+    assert len(slow.messages()) == 1
+
+
+def test_killed_after_relay_accepted(doveadm, new_user, dovecot, make_sink):
+    """The process is stopped while it waits for the reply to DATA, the
+    relay answers 250 (and keeps the message), then the process is killed:
+    it never learned that the receipt left. The one duplicate allowed
+    carries the same Message-ID."""
+    timeout = 3
+    slow = make_sink(data_delay=1)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_submission_timeout=timeout, **AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    fetch_body(conn, "1")
+    claimed = slow.wait_received(1)[0]["time"]
+    dovecot.kill_session(conn, signal.SIGSTOP)
+    slow.wait_for(1)
+    dovecot.kill_session(conn, signal.SIGKILL)
+    close_dead(conn)
+    slow.set_data_delay(0)
+
+    sleep_until(claimed + timeout + CLAIM_GRACE + 1)
+    assert flush(user) == 1
+    time.sleep(scaled(0.5))
+    receipts = user.receipts_for(mid, sink=slow)
+    # the record was never marked done: it is sent again, once
+    assert len(receipts) == 2, receipts
+    ids = {r["Message-ID"].strip() for r in receipts}
+    assert len(ids) == 1, ids
+    assert owed(user) == []
+    assert flush(user) == 0
+    assert len(user.receipts_for(mid, sink=slow)) == 2
+
+
+@pytest.mark.parametrize("protocol", ["imap", "pop3"])
+def test_next_session_sends_what_was_left(doveadm, new_user, refused_port,
+                                          protocol):
+    user = new_user(readreceipt_submission_host=relay(refused_port), **AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        wait_for_decision(user, mid, "queued", "retry")
+    finally:
+        conn.logout()
+    assert user.receipts() == []
+    user.update_settings(readreceipt_submission_host=None)
+    # a login is all it takes
+    if protocol == "imap":
+        conn = user.imap(mailbox=None)
+        try:
+            assert_one_receipt(user, mid)
+            line, _ = wait_for_decision(user, mid, "sent")
+            imap_check(conn.noop())
+        finally:
+            conn.logout()
+    else:
+        pop = user.pop3()
+        try:
+            assert_one_receipt(user, mid)
+            line, _ = wait_for_decision(user, mid, "sent")
+            pop.noop()
+        finally:
+            pop.quit()
+    assert line["_service"] == protocol, line
+    assert owed(user) == []
+
+
+def test_later_sends_have_trigger_flush(doveadm, new_user, refused_port):
+    """A receipt that leaves in a later pass (doveadm flush, the next
+    session) is logged with trigger=flush (SPEC §7, as test_queue's
+    retries); one sent right after the open keeps trigger=open."""
+    down = relay(refused_port)
+    user = new_user(readreceipt_submission_host=down, **AUTO)
+    mids = [user.deliver(subject="report %d" % i) for i in range(3)]
+
+    def open_while_down(seq, mid):
+        user.update_settings(readreceipt_submission_host=down)
+        conn = user.imap()
+        try:
+            fetch_body(conn, seq)
+            wait_for_decision(user, mid, "queued", "retry")
+        finally:
+            conn.logout()
+        user.update_settings(readreceipt_submission_host=None)
+
+    # sent by doveadm flush
+    open_while_down("1", mids[0])
+    assert flush(user) == 1
+    _, event = wait_for_decision(user, mids[0], "sent", line=False)
+    assert event["trigger"] == "flush", event
+    # sent by the next session
+    open_while_down("2", mids[1])
+    conn = user.imap(mailbox=None)
+    try:
+        user.wait_receipts(1, message_id=mids[1])
+        line, event = wait_for_decision(user, mids[1], "sent")
+    finally:
+        conn.logout()
+    assert (line["trigger"], event["trigger"]) == ("flush", "flush"), line
+    # sent right after the open
+    conn = user.imap()
+    try:
+        fetch_body(conn, "3")
+        line, event = wait_for_decision(user, mids[2], "sent")
+    finally:
+        conn.logout()
+    assert (line["trigger"], event["trigger"]) == ("open", "open"), line
+
+
+# ---------------------------------------------------------------- 8. answers
+
+def test_answer_send_while_relay_down(doveadm, new_user, dovecot,
+                                      refused_port):
+    user = dict_user(new_user, dovecot, **PROMPT)
+    mid = user.deliver()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        wait_for_decision(user, mid, "queued", "unprompted")
+    finally:
+        conn.logout()
+    user.update_settings(readreceipt_submission_host=relay(refused_port))
+    conn = user.imap()
+    try:
+        imap_check(setmetadata(conn, PENDING_PREFIX + "1", "send"))
+        # gone at once; "send" is never stored
+        assert getmetadata(conn, PENDING_PREFIX + "1") is None
+        assert "$MDNSent" in fetch_flags(conn, "1")
+        rows = wait_owed(user, 1)
+        assert (rows[0]["uid"], rows[0]["message_id"]) == ("1", mid), rows
+        wait_for_decision(user, mid, "queued", "retry")
+    finally:
+        conn.logout()
+    with open(dict_path(user), "rb") as f:
+        assert b"send" not in f.read()
+    assert user.receipts() == []
+    # committed: a new session sees it too
+    assert "$MDNSent" in user.flags()
+
+    user.update_settings(readreceipt_submission_host=None)
+    assert flush(user) == 1
+    receipt = assert_one_receipt(user, mid, MANUAL)
+    assert receipt["Auto-Submitted"] is None
+    wait_for_decision(user, mid, "sent", line=False)
+    assert owed(user) == []
+    assert flush(user) == 0
+    assert len(user.receipts_for(mid)) == 1
+
+
+# ---------------------------------------------------------------- 9. no writes without an entry
+
+def test_expunging_many_messages_leaves_the_dict_alone(doveadm, new_user,
+                                                       dovecot):
+    user = dict_user(new_user, dovecot, **PROMPT)
+    mid = user.deliver(subject="waits for an answer")
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        wait_for_decision(user, mid, "queued", "unprompted")
+        assert getmetadata(conn, PENDING_PREFIX + "1") is not None
+    finally:
+        conn.logout()
+    # 1000 requesting messages, put straight into the Maildir
+    new_dir = os.path.join(dovecot.home(user.name), "Maildir", "new")
+    pw = dovecot.mail_pw
+    now = int(time.time())
+    for i in range(1000):
+        raw = user.message(subject="bulk %d" % i)
+        path = os.path.join(new_dir, "%d.M%dP%d.rrtest" % (now, i,
+                                                           os.getpid()))
+        with open(path, "wb") as f:
+            f.write(raw)
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+    path = dict_path(user)
+    time.sleep(0.2)
+    before = os.stat(path)
+    with open(path, "rb") as f:
+        content = f.read()
+
+    conn = user.imap(mailbox=None)
+    try:
+        count = int(imap_check(conn.select("INBOX"))[0])
+        assert count == 1001, count
+        imap_check(conn.store("2:1001", "+FLAGS.SILENT", "(\\Deleted)"))
+        imap_check(conn.expunge())
+        count = int(imap_check(conn.select("INBOX"))[0])
+        assert count == 1
+        assert getmetadata(conn, PENDING_PREFIX + "1") is not None
+    finally:
+        conn.logout()
+    time.sleep(0.5)
+    after = os.stat(path)
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == \
+        (before.st_ino, before.st_mtime_ns, before.st_size)
+    with open(path, "rb") as f:
+        assert f.read() == content
+    assert stat.S_ISREG(after.st_mode)
+    assert [d["message_id"] for d in user.decision_lines()] == [mid]
+    assert [(r["uid"], r["reason"]) for r in owed(user)] == \
+        [("1", "unprompted")]
+
+
+# ---------------------------------------------------------------- 10. how the relay is reached
+
+def test_submission_host_with_starttls(workdir, sink, make_sink):
+    """No readreceipt_submission_host: Dovecot's submission_host with
+    submission_ssl = starttls, trusting the relay's self-signed
+    certificate through ssl_client_ca_file."""
+    tls_sink = make_sink(tls=True, require_tls=True)
+    with running_dovecot(
+            workdir, "dovecot-starttls", sink, submission_host=None,
+            submission_relay=None,
+            global_settings={"submission_host": tls_sink.address,
+                             "submission_ssl": "starttls",
+                             "ssl_client_ca_file": tls_sink.cert_file,
+                             "ssl_client_require_valid_cert": "yes"}) as dc:
+        offset = dc.log_size()
+        user = rrharness.MailUser(dc, tls_sink, "tls-user@example.com",
+                                  **AUTO)
+        mid = user.deliver()
+        conn = user.imap()
+        try:
+            fetch_body(conn, "1")
+            receipt = assert_one_receipt(user, mid, sink=tls_sink)
+            wait_for_decision(user, mid, "sent")
+        finally:
+            conn.logout()
+        assert receipt.tls, "the receipt did not arrive over TLS"
+        assert not dc.problems(offset)
+
+
+SENDMAIL_SCRIPT = """#!/usr/bin/python3
+import json, os, sys, time
+data = sys.stdin.buffer.read()
+name = "%%d-%%d.json" %% (time.time_ns(), os.getpid())
+tmp = os.path.join(%(dir)r, ".tmp-" + name)
+with open(tmp, "w") as f:
+    json.dump({"argv": sys.argv[1:], "stdin": data.decode("utf-8", "replace"),
+               "uid": os.getuid()}, f)
+os.rename(tmp, os.path.join(%(dir)r, name))
+"""
+
+
+def test_sendmail_path_without_any_submission_host(workdir, sink):
+    base = os.path.join(workdir, "sendmail")
+    out = os.path.join(base, "out")
+    os.makedirs(out, exist_ok=True)
+    os.chmod(base, 0o755)
+    os.chmod(out, 0o777)
+    script = os.path.join(base, "sendmail")
+    with open(script, "w") as f:
+        f.write(SENDMAIL_SCRIPT % {"dir": out})
+    os.chmod(script, 0o755)
+    with running_dovecot(workdir, "dovecot-sendmail", sink,
+                         submission_host=None, submission_relay=None,
+                         global_settings={"sendmail_path": script}) as dc:
+        offset = dc.log_size()
+        user = rrharness.MailUser(dc, sink, "sendmail-user@example.com",
+                                  **AUTO)
+        mid = user.deliver()
+        conn = user.imap()
+        try:
+            fetch_body(conn, "1")
+            wait_until(lambda: os.listdir(out), scaled(5),
+                       what="the sendmail script to run")
+            wait_for_decision(user, mid, "sent")
+        finally:
+            conn.logout()
+        assert not dc.problems(offset)
+    calls = []
+    for name in sorted(os.listdir(out)):
+        if name.endswith(".json") and not name.startswith("."):
+            with open(os.path.join(out, name)) as f:
+                calls.append(json.load(f))
+    assert len(calls) == 1, calls
+    argv = calls[0]["argv"]
+    assert "-f" in argv, argv
+    i = argv.index("-f")
+    assert argv[i + 1] == "<>", argv
+    assert argv[-1] == BOSS, argv
+    mdn = email.message_from_string(calls[0]["stdin"],
+                                    policy=email.policy.default)
+    assert mdn["In-Reply-To"].strip() == mid
+    assert mdn.get_content_type() == "multipart/report"
+    assert normalize_ws(disposition_fields(mdn)["disposition"]) == AUTOMATIC
+    assert sink.find(mid.encode()) == []
+
+
+# ---------------------------------------------------------------- 11. POP3
+
+def test_pop3_quit_does_not_wait_for_the_relay(doveadm, new_user,
+                                               make_sink):
+    delay = 1.5
+    slow = make_sink(data_delay=delay)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_submission_timeout=6, **AUTO)
+    mid = user.deliver()
+    pop = user.pop3()
+    pop.retr(1)
+    _, elapsed = timed(pop.quit)
+    assert elapsed < scaled(delay / 2), \
+        "QUIT took %.2fs: it waited for the relay" % elapsed
+    assert slow.messages() == []
+    assert_one_receipt(user, mid, sink=slow)
+    line, _ = wait_for_decision(user, mid, "sent")
+    assert line["trigger"] == "pop3", line
+    assert {"\\Seen", "$MDNSent"} <= user.flags()
+
+
+# ---------------------------------------------------------------- 12. relays that never answer
+
+def test_relay_never_greets(doveadm, new_user, hang_sink, sink):
+    timeout = 10
+    before = len(hang_sink.connections())
+    user = new_user(readreceipt_submission_host=hang_sink.address,
+                    readreceipt_submission_timeout=timeout, **AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    try:
+        body, elapsed = open_timed(conn, "1")
+        assert b"Quarterly report" in body
+        assert elapsed < scaled(3), elapsed
+        imap_check(conn.noop())
+        wait_until(lambda: len(hang_sink.connections()) > before,
+                   scaled(5), what="a connection to the relay")
+        rows = owed(user)
+        assert [(r["uid"], r["message_id"]) for r in rows] == [("1", mid)]
+        assert rows[0]["reason"] in OWED_REASONS, rows
+        # the process gives up after the timeout
+        wait_for_decision(user, mid, "queued", "retry",
+                          timeout=timeout + 5)
+    finally:
+        conn.logout()
+    assert [r["reason"] for r in owed(user)] == ["retry"]
+
+    user.update_settings(readreceipt_submission_host=sink.address)
+    assert flush(user) == 1
+    assert_one_receipt(user, mid)
+    assert owed(user) == []
+
+
+def test_many_owed_do_not_slow_other_commands(doveadm, new_user,
+                                              refused_port):
+    user = new_user(readreceipt_submission_host=relay(refused_port), **AUTO)
+    count = 50
+    mids = [user.deliver(subject="report %d" % i) for i in range(count)]
+    user.deliver(subject="no receipt asked", dnt=False)
+    conn = user.imap()
+    try:
+        for uid in range(1, count + 1):
+            open_timed(conn, str(uid))
+        wait_owed(user, count, timeout=15)
+        body, elapsed = open_timed(conn, str(count + 1))
+        assert b"no receipt asked" in body
+        assert elapsed < scaled(3), elapsed
+    finally:
+        conn.logout()
+    # a new session starts on what is owed right after login
+    conn = user.imap()
+    try:
+        body, elapsed = open_timed(conn, str(count + 1))
+        assert elapsed < scaled(3), elapsed
+        imap_check(conn.noop())
+    finally:
+        conn.logout()
+    assert len(owed(user)) == count
+    assert user.receipts() == []
+    assert not [d for d in user.decision_lines()
+                if d["decision"] == "sent" and d["message_id"] in mids]
