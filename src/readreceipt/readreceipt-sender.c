@@ -346,9 +346,7 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 static int readreceipt_job_finish(struct readreceipt_job *job)
 {
 	const struct readreceipt_settings *set = job->ruser->set;
-	struct mailbox_metadata metadata;
 	struct readreceipt_record rec;
-	ARRAY_TYPE(uint32_t) owed;
 	struct file_lock *lock;
 	const char *error;
 	int ret;
@@ -383,21 +381,13 @@ static int readreceipt_job_finish(struct readreceipt_job *job)
 			rec.wait = READRECEIPT_RECORD_WAIT_RETRY;
 			break;
 		}
+		/* The mailbox stays in the outbox list: the next session's
+		   look at it drops it when nothing is owed, instead of every
+		   receipt rewriting the list. */
 		if (readreceipt_job_write(job, &rec, &error) < 0) {
 			e_error(job->ruser->event, "Failed to record the "
 				"receipt of UID %u in %s: %s", job->uid,
 				job->box->vname, error);
-		} else if (rec.state == READRECEIPT_RECORD_DONE) {
-			/* the last one of the mailbox: forget it */
-			t_array_init(&owed, 4);
-			readreceipt_outbox_owed_uids(job->box, &owed);
-			if (array_count(&owed) == 0 &&
-			    mailbox_get_metadata(job->box,
-					MAILBOX_METADATA_GUID, &metadata) == 0 &&
-			    readreceipt_outbox_hint_remove(job->user,
-					metadata.guid, &error) < 0) {
-				e_error(job->ruser->event, "%s", error);
-			}
 		}
 	}
 	readreceipt_outbox_unlock(&lock);
@@ -796,12 +786,15 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 	struct readreceipt_sender *const *senders;
 	unsigned int i, count;
 
+	bool relay_failing = sender->to_retry != NULL;
+
 	*_sender = NULL;
 	timeout_remove(&sender->to_run);
 	timeout_remove(&sender->to_retry);
 	if (sender->job != NULL) {
 		/* the session ends while the relay has not answered: the
-		   receipt is owed again and tried once more below */
+		   receipt is owed again and tried once more below, within
+		   the timeout */
 		struct readreceipt_job *job = sender->job;
 
 		sender->job = NULL;
@@ -817,7 +810,10 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 		} T_END;
 		readreceipt_job_free(&job);
 	}
-	readreceipt_sender_drain(sender);
+	/* a relay that already failed in this session gets no wait at
+	   logout: what is owed stays for the next session or a flush */
+	if (!relay_failing)
+		readreceipt_sender_drain(sender);
 
 	array_foreach_modifiable(&sender->queue, item)
 		i_free(item->vname);
