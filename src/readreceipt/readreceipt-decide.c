@@ -44,7 +44,10 @@ struct readreceipt_decide {
 	ARRAY(struct readreceipt_decide_event) events;
 	ARRAY_TYPE(uint32_t) owed;
 
+	/* readreceipt_exclude matches the mailbox; known once a message is
+	   read (expunges and client flags never need it) */
 	bool excluded:1;
+	bool excluded_known:1;
 	bool hint_added:1;
 };
 
@@ -91,7 +94,6 @@ readreceipt_decide_begin(struct mailbox_transaction_context *t)
 	dec->ruser = readreceipt_user_get(t->box->storage->user);
 	i_assert(dec->ruser != NULL);
 	dec->set = dec->ruser->set;
-	dec->excluded = readreceipt_mailbox_excluded(dec->box, dec->set);
 	p_array_init(&dec->events, pool, 4);
 	p_array_init(&dec->owed, pool, 4);
 	return dec;
@@ -149,6 +151,11 @@ readreceipt_decide_read(struct readreceipt_decide *dec, uint32_t uid,
 		READRECEIPT_KEYWORD_MDNSENT);
 	msg_r->info.msg.has_mdnask = readreceipt_mail_has_keyword(mail,
 		READRECEIPT_KEYWORD_MDNASK);
+	if (!dec->excluded_known) {
+		dec->excluded = readreceipt_mailbox_excluded(dec->box,
+							     dec->set);
+		dec->excluded_known = TRUE;
+	}
 	msg_r->info.msg.excluded_mailbox = dec->excluded;
 	readreceipt_outbox_get(dec->t, mail->seq, &msg_r->rec);
 	readreceipt_policy_decide(dec->set, &msg_r->info.msg, can_prompt, TRUE,

@@ -37,7 +37,6 @@ struct readreceipt_send {
 	const char *error;
 	const char *host;
 	bool data_ok:1;
-	bool finished:1;
 	bool aborted:1;
 };
 
@@ -77,7 +76,6 @@ static void readreceipt_send_callback(struct readreceipt_send *send)
 /* Report the result from the ioloop: the callback may free the send. */
 static void readreceipt_send_finish_later(struct readreceipt_send *send)
 {
-	send->finished = TRUE;
 	if (send->to_callback == NULL && !send->aborted) {
 		send->to_callback = timeout_add_short(0,
 			readreceipt_send_callback, send);

@@ -97,6 +97,23 @@ static ARRAY(struct readreceipt_sender *) readreceipt_senders;
 
 static void readreceipt_sender_kick(struct readreceipt_sender *sender);
 
+/* Copy the addresses of src into dest, allocated from pool. */
+static void
+readreceipt_sender_copy_addrs(pool_t pool, ARRAY_TYPE(const_string) *dest,
+			      const ARRAY_TYPE(const_string) *src)
+{
+	const char *addr;
+
+	p_array_init(dest, pool, array_is_created(src) ?
+		     array_count(src) : 1);
+	if (!array_is_created(src))
+		return;
+	array_foreach_elem(src, addr) {
+		addr = p_strdup(pool, addr);
+		array_push_back(dest, &addr);
+	}
+}
+
 static void
 readreceipt_job_emit(struct readreceipt_job *job, const char *decision,
 		     const char *reason, const char *error)
@@ -264,7 +281,7 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 	struct readreceipt_verdict verdict;
 	struct readreceipt_record rec;
 	struct file_lock *lock;
-	const char *error, *addr;
+	const char *error;
 	string_t *mdn;
 	int ret;
 
@@ -333,12 +350,8 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 	/* claimed: from here on no lock is held until the result */
 	job->mdn = str_new(job->pool, str_len(mdn));
 	str_append_str(job->mdn, mdn);
-	p_array_init(&job->recipients, job->pool,
-		     array_count(&verdict.recipients));
-	array_foreach_elem(&verdict.recipients, addr) {
-		addr = p_strdup(job->pool, addr);
-		array_push_back(&job->recipients, &addr);
-	}
+	readreceipt_sender_copy_addrs(job->pool, &job->recipients,
+				      &verdict.recipients);
 	return READRECEIPT_JOB_READY;
 }
 
@@ -567,15 +580,34 @@ readreceipt_sender_pop(struct readreceipt_sender *sender,
 	return TRUE;
 }
 
+/* The job of the next queued receipt whose mailbox opens, or NULL when
+   the queue is empty. */
+static struct readreceipt_job *
+readreceipt_sender_next_job(struct readreceipt_sender *sender)
+{
+	struct readreceipt_sender_item item;
+	struct readreceipt_job *job;
+	struct mailbox *box;
+
+	while (readreceipt_sender_pop(sender, &item)) {
+		box = readreceipt_sender_open(sender->user, item.vname);
+		i_free(item.vname);
+		if (box == NULL)
+			continue;
+		job = readreceipt_job_create(box, TRUE, item.uid);
+		job->first = item.first;
+		return job;
+	}
+	return NULL;
+}
+
 static void readreceipt_sender_scan(struct readreceipt_sender *sender);
 
 /* Start the next owed receipt. */
 static void readreceipt_sender_run(struct readreceipt_sender *sender)
 {
-	struct readreceipt_sender_item item;
 	enum readreceipt_job_start start;
 	struct readreceipt_job *job;
-	struct mailbox *box;
 	const char *error;
 
 	timeout_remove(&sender->to_run);
@@ -584,20 +616,14 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 	if (sender->scan)
 		readreceipt_sender_scan(sender);
 
-	while (readreceipt_sender_pop(sender, &item)) {
-		box = readreceipt_sender_open(sender->user, item.vname);
-		i_free(item.vname);
-		if (box == NULL)
-			continue;
-		job = readreceipt_job_create(box, TRUE, item.uid);
+	while ((job = readreceipt_sender_next_job(sender)) != NULL) {
 		job->sender = sender;
-		job->first = item.first;
 		T_BEGIN {
 			start = readreceipt_job_start(job, &error);
 			if (start == READRECEIPT_JOB_ERROR) {
 				e_error(sender->ruser->event, "Failed to "
 					"send the receipt of UID %u in %s: "
-					"%s", job->uid, box->vname, error);
+					"%s", job->uid, job->vname, error);
 			}
 		} T_END;
 		if (start != READRECEIPT_JOB_READY) {
@@ -749,9 +775,7 @@ static void readreceipt_sender_drain(struct readreceipt_sender *sender)
 {
 	unsigned int timeout_secs =
 		sender->ruser->set->submission_timeout_secs;
-	struct readreceipt_sender_item item;
 	struct readreceipt_job *job;
-	struct mailbox *box;
 	const char *error;
 	time_t deadline;
 	int ret;
@@ -759,18 +783,12 @@ static void readreceipt_sender_drain(struct readreceipt_sender *sender)
 	io_loop_time_refresh();
 	deadline = ioloop_time + timeout_secs;
 	while (ioloop_time < deadline &&
-	       readreceipt_sender_pop(sender, &item)) {
-		box = readreceipt_sender_open(sender->user, item.vname);
-		i_free(item.vname);
-		if (box == NULL)
-			continue;
-		job = readreceipt_job_create(box, TRUE, item.uid);
-		job->first = item.first;
+	       (job = readreceipt_sender_next_job(sender)) != NULL) {
 		ret = readreceipt_job_run_sync(job, &error);
 		if (ret == -3) {
 			e_error(sender->ruser->event, "Failed to send the "
 				"receipt of UID %u in %s: %s", job->uid,
-				box->vname, error);
+				job->vname, error);
 		}
 		readreceipt_job_free(&job);
 		if (ret < 0)
@@ -911,16 +929,8 @@ int readreceipt_sender_list_box(struct mailbox *box, pool_t pool,
 				&verdict);
 			entry = array_append_space(entries);
 			entry->uid = uid;
-			p_array_init(&entry->pending.to, pool, 2);
-			if (array_is_created(&verdict.recipients)) {
-				const char *addr;
-
-				array_foreach_elem(&verdict.recipients, addr) {
-					addr = p_strdup(pool, addr);
-					array_push_back(&entry->pending.to,
-							&addr);
-				}
-			}
+			readreceipt_sender_copy_addrs(pool,
+				&entry->pending.to, &verdict.recipients);
 			entry->pending.subject = p_strdup(pool,
 				minfo.subject == NULL ? "" :
 				readreceipt_mdn_clean_subject(minfo.subject));

@@ -163,6 +163,20 @@ def wait_for_decision(user, message_id, decision, reason=None, timeout=5,
                           for d in user.decision_events()))) from None
 
 
+def open_to_prompt(user, seq, **deliver_args):
+    """Deliver a message, open it as message seq in a session that cannot
+    prompt, and see its pending entry appear. Returns its Message-ID."""
+    mid = user.deliver(**deliver_args)
+    conn = user.imap()
+    try:
+        fetch_body(conn, str(seq))
+        wait_for_decision(user, mid, "queued", "unprompted")
+        assert getmetadata(conn, PENDING_PREFIX + str(seq)) is not None
+    finally:
+        conn.logout()
+    return mid
+
+
 def owed(user, *args):
     """doveadm readreceipt list -u user [mailbox] as rows (checks the
     exit code and the columns)."""
@@ -514,22 +528,9 @@ def test_flush_stops_at_first_temporary_failure(doveadm, new_user,
 def test_flush_expires_old_pending_prompts(doveadm, new_user, dovecot):
     user = dict_user(new_user, dovecot, readreceipt_pending_expire="2s",
                      **PROMPT)
-    old = user.deliver(subject="old prompt")
-    conn = user.imap()
-    try:
-        fetch_body(conn, "1")
-        wait_for_decision(user, old, "queued", "unprompted")
-        assert getmetadata(conn, PENDING_PREFIX + "1") is not None
-    finally:
-        conn.logout()
+    old = open_to_prompt(user, 1, subject="old prompt")
     time.sleep(2.5)
-    new = user.deliver(subject="new prompt")
-    conn = user.imap()
-    try:
-        fetch_body(conn, "2")
-        wait_for_decision(user, new, "queued", "unprompted")
-    finally:
-        conn.logout()
+    new = open_to_prompt(user, 2, subject="new prompt")
 
     assert flush(user) == 0
     _, event = wait_for_decision(user, old, "ignored", "expired",
@@ -551,13 +552,7 @@ def test_flush_expires_old_pending_prompts(doveadm, new_user, dovecot):
 def test_pending_expire_zero_keeps_prompts(doveadm, new_user, dovecot):
     user = dict_user(new_user, dovecot, readreceipt_pending_expire="0",
                      **PROMPT)
-    mid = user.deliver()
-    conn = user.imap()
-    try:
-        fetch_body(conn, "1")
-        wait_for_decision(user, mid, "queued", "unprompted")
-    finally:
-        conn.logout()
+    mid = open_to_prompt(user, 1)
     time.sleep(1.5)
     assert flush(user) == 0
     conn = user.imap()
@@ -723,13 +718,7 @@ def test_later_sends_have_trigger_flush(doveadm, new_user, refused_port):
 def test_answer_send_while_relay_down(doveadm, new_user, dovecot,
                                       refused_port):
     user = dict_user(new_user, dovecot, **PROMPT)
-    mid = user.deliver()
-    conn = user.imap()
-    try:
-        fetch_body(conn, "1")
-        wait_for_decision(user, mid, "queued", "unprompted")
-    finally:
-        conn.logout()
+    mid = open_to_prompt(user, 1)
     user.update_settings(readreceipt_submission_host=relay(refused_port))
     conn = user.imap()
     try:
@@ -763,14 +752,7 @@ def test_answer_send_while_relay_down(doveadm, new_user, dovecot,
 def test_expunging_many_messages_leaves_the_dict_alone(doveadm, new_user,
                                                        dovecot):
     user = dict_user(new_user, dovecot, **PROMPT)
-    mid = user.deliver(subject="waits for an answer")
-    conn = user.imap()
-    try:
-        fetch_body(conn, "1")
-        wait_for_decision(user, mid, "queued", "unprompted")
-        assert getmetadata(conn, PENDING_PREFIX + "1") is not None
-    finally:
-        conn.logout()
+    mid = open_to_prompt(user, 1, subject="waits for an answer")
     # 1000 requesting messages, put straight into the Maildir
     new_dir = os.path.join(dovecot.home(user.name), "Maildir", "new")
     pw = dovecot.mail_pw
