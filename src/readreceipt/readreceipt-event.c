@@ -104,11 +104,63 @@ const char *readreceipt_event_message_id(const char *message_id)
 	return message_id;
 }
 
-const char *
-readreceipt_event_format(const struct readreceipt_decision_info *info)
+const char *readreceipt_event_field(const char *value)
 {
+	const size_t keep = READRECEIPT_EVENT_FIELD_MAX -
+		strlen(READRECEIPT_EVENT_TRUNCATED);
+	size_t len;
+
+	if (value == NULL)
+		return "";
+	if (strnlen(value, READRECEIPT_EVENT_FIELD_MAX + 1) <=
+	    READRECEIPT_EVENT_FIELD_MAX)
+		return value;
+	/* not inside a UTF-8 sequence: back to the byte that starts one */
+	len = keep;
+	while (len > 0 && ((unsigned char)value[len] & 0xc0) == 0x80)
+		len--;
+	return t_strconcat(t_strndup(value, len),
+			   READRECEIPT_EVENT_TRUNCATED, NULL);
+}
+
+/* info with every string field within READRECEIPT_EVENT_FIELD_MAX */
+static void
+readreceipt_event_bound(const struct readreceipt_decision_info *info,
+			struct readreceipt_decision_info *bounded_r)
+{
+	*bounded_r = *info;
+	bounded_r->decision = readreceipt_event_field(info->decision);
+	bounded_r->reason = readreceipt_event_field(info->reason);
+	bounded_r->trigger = readreceipt_event_field(info->trigger);
+	bounded_r->mode = readreceipt_event_field(info->mode);
+	bounded_r->mailbox = readreceipt_event_field(info->mailbox);
+	bounded_r->message_id = readreceipt_event_field(info->message_id);
+	bounded_r->recipient = readreceipt_event_field(info->recipient);
+	if (info->error != NULL)
+		bounded_r->error = readreceipt_event_field(info->error);
+}
+
+static void
+readreceipt_event_submission_bound(
+	const struct readreceipt_submission_info *info,
+	struct readreceipt_submission_info *bounded_r)
+{
+	*bounded_r = *info;
+	bounded_r->action = readreceipt_event_field(info->action);
+	bounded_r->reason = readreceipt_event_field(info->reason);
+	bounded_r->kind = readreceipt_event_field(info->kind);
+	bounded_r->message_id = readreceipt_event_field(info->message_id);
+	bounded_r->recipient = readreceipt_event_field(info->recipient);
+}
+
+const char *
+readreceipt_event_format(const struct readreceipt_decision_info *_info)
+{
+	struct readreceipt_decision_info bounded;
+	const struct readreceipt_decision_info *info = &bounded;
 	string_t *str = t_str_new(256);
 
+	readreceipt_event_bound(_info, &bounded);
 	readreceipt_event_append(str, "decision", info->decision);
 	readreceipt_event_append(str, "reason", info->reason);
 	readreceipt_event_append(str, "trigger", info->trigger);
@@ -123,12 +175,16 @@ readreceipt_event_format(const struct readreceipt_decision_info *info)
 	return str_c(str);
 }
 
-void readreceipt_event_decision(struct event *parent,
-				const struct readreceipt_decision_info *info)
+static void
+readreceipt_event_decision_emit(struct event *parent,
+				const struct readreceipt_decision_info *_info)
 {
+	struct readreceipt_decision_info bounded;
+	const struct readreceipt_decision_info *info = &bounded;
 	struct event_passthrough *e;
 	const char *line;
 
+	readreceipt_event_bound(_info, &bounded);
 	e = event_create_passthrough(parent)->
 		set_name(READRECEIPT_EVENT_DECISION)->
 		add_str("decision", info->decision)->
@@ -150,12 +206,23 @@ void readreceipt_event_decision(struct event *parent,
 		e_info(e->event(), "%s", line);
 }
 
+void readreceipt_event_decision(struct event *parent,
+				const struct readreceipt_decision_info *info)
+{
+	T_BEGIN {
+		readreceipt_event_decision_emit(parent, info);
+	} T_END;
+}
+
 const char *
 readreceipt_event_submission_format(
-	const struct readreceipt_submission_info *info)
+	const struct readreceipt_submission_info *_info)
 {
+	struct readreceipt_submission_info bounded;
+	const struct readreceipt_submission_info *info = &bounded;
 	string_t *str = t_str_new(256);
 
+	readreceipt_event_submission_bound(_info, &bounded);
 	readreceipt_event_append(str, "action", info->action);
 	readreceipt_event_append(str, "reason", info->reason);
 	readreceipt_event_append(str, "kind", info->kind);
@@ -166,16 +233,22 @@ readreceipt_event_submission_format(
 
 void
 readreceipt_event_submission(struct event *parent,
-			     const struct readreceipt_submission_info *info)
+			     const struct readreceipt_submission_info *_info)
 {
+	struct readreceipt_submission_info bounded;
+	const struct readreceipt_submission_info *info = &bounded;
 	struct event_passthrough *e;
 
-	e = event_create_passthrough(parent)->
-		set_name(READRECEIPT_EVENT_SUBMISSION)->
-		add_str("action", info->action)->
-		add_str("reason", info->reason)->
-		add_str("kind", info->kind)->
-		add_str("message_id", info->message_id)->
-		add_str("recipient", info->recipient);
-	e_info(e->event(), "%s", readreceipt_event_submission_format(info));
+	T_BEGIN {
+		readreceipt_event_submission_bound(_info, &bounded);
+		e = event_create_passthrough(parent)->
+			set_name(READRECEIPT_EVENT_SUBMISSION)->
+			add_str("action", info->action)->
+			add_str("reason", info->reason)->
+			add_str("kind", info->kind)->
+			add_str("message_id", info->message_id)->
+			add_str("recipient", info->recipient);
+		e_info(e->event(), "%s",
+		       readreceipt_event_submission_format(info));
+	} T_END;
 }

@@ -9,6 +9,11 @@ extern struct event_category event_category_readreceipt;
 #define READRECEIPT_EVENT_DECISION "readreceipt_decision"
 #define READRECEIPT_EVENT_SUBMISSION "readreceipt_submission"
 #define READRECEIPT_EVENT_MESSAGE_ID_MAX 200
+/* Every field of an event (and of its log line) is at most this many
+   bytes: a longer value is cut at a character boundary and ends with
+   READRECEIPT_EVENT_TRUNCATED. */
+#define READRECEIPT_EVENT_FIELD_MAX 1024
+#define READRECEIPT_EVENT_TRUNCATED "...[truncated]"
 
 /* what made the module consider a message (the trigger field) */
 enum readreceipt_trigger {
@@ -65,6 +70,9 @@ readreceipt_event_addresses(const ARRAY_TYPE(const_string) *addrs);
 /* A Message-ID as the message_id field shows it: "" for none, cut after
    READRECEIPT_EVENT_MESSAGE_ID_MAX characters. */
 const char *readreceipt_event_message_id(const char *message_id);
+/* value cut to READRECEIPT_EVENT_FIELD_MAX bytes (see there); "" for
+   NULL. */
+const char *readreceipt_event_field(const char *value);
 
 /* Emit a readreceipt_submission event as a child of parent and log it
    (Info). */

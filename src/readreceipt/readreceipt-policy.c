@@ -16,9 +16,8 @@
       event).
 
    2. Is it eligible (SPEC §3)? The request is parsed first, so that every
-      audit event can name the requested addresses; the parsing is bounded
-      and cheap next to reading the header. The reasons are then checked in
-      this order, the first match wins:
+      audit event can name the requested addresses. The reasons are then
+      checked in this order, the first match wins:
 
       already_sent           $MDNSent
       excluded_mailbox       readreceipt_exclude
@@ -28,15 +27,27 @@
       not_addressed_to_user  readreceipt_user_email not in To/Cc
       own_message            a requested address is the user's own
       invalid_request        not exactly one Disposition-Notification-To,
-                             a syntax error or no valid address in it, or
+                             a value longer than POLICY_VALUE_MAX, a syntax
+                             error or no valid address in it, or
                              Disposition-Notification-Options with a
-                             "required" parameter (or unparsable)
+                             "required" parameter (or unparsable, or more
+                             than one)
 
       Flags and simple header checks come first. own_message needs the
       parsed request, but comes before invalid_request: a request whose
       addresses could all be parsed and that names the user is better
       reported as the user's own message, even when it is invalid for
-      another reason (e.g. two Disposition-Notification-To headers).
+      another reason (e.g. a "required" option).
+
+   Every header here is written by a stranger, so the work is bounded
+   whatever the message holds (SPEC §13): a second
+   Disposition-Notification-To ends the parsing at once; of every value
+   at most POLICY_VALUE_MAX bytes are looked at; at most
+   READRECEIPT_ADDRESS_MAX_PER_HEADER addresses of the request, and as
+   many of To and Cc together, are considered; of the headers that may
+   repeat only the first POLICY_INSTANCES_MAX instances are, and more than
+   that counts as the answer that sends nothing. Nothing is quadratic in
+   more than these bounds.
 
    3. The decision (SPEC §4): invalid settings, mode, allowed recipients,
       consent, then the session's ability to prompt and
@@ -60,6 +71,15 @@
 #define POLICY_REASON_DEFER_UNAVAILABLE "defer_unavailable"
 #define POLICY_REASON_AUTOMATIC "automatic"
 
+/* Bytes of one header value that are looked at. */
+#define POLICY_VALUE_MAX 4096
+/* Bytes of To and Cc together that are looked at for the user's
+   address: a hundred addresses with long display names. */
+#define POLICY_TO_CC_BYTES_MAX (16 * 1024)
+/* Instances of a header that may repeat (Auto-Submitted, Precedence,
+   Content-Type, To, Cc) that are looked at. */
+#define POLICY_INSTANCES_MAX 8
+
 struct policy_request {
 	/* distinct requested addresses, allocated from the verdict's pool;
 	   empty when any Disposition-Notification-To had a syntax error */
@@ -72,6 +92,28 @@ struct policy_request {
 static unsigned int policy_header_count(const char *const *values)
 {
 	return values == NULL ? 0 : str_array_length(values);
+}
+
+/* TRUE if a header that may repeat has more instances than are looked at:
+   the caller then takes the answer that sends nothing. */
+static bool policy_too_many(const char *const *values)
+{
+	unsigned int i;
+
+	if (values == NULL)
+		return FALSE;
+	for (i = 0; i <= POLICY_INSTANCES_MAX; i++) {
+		if (values[i] == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* How much of a value is looked at: the start of a token or a type is
+   all that the checks below need. */
+static size_t policy_value_len(const char *value)
+{
+	return strnlen(value, POLICY_VALUE_MAX);
 }
 
 static bool
@@ -87,26 +129,6 @@ policy_addr_list_contains(const ARRAY_TYPE(const_string) *addrs,
 	return FALSE;
 }
 
-/* Parse every instance of an address-list header into addrs_r (data
-   stack). Returns -1 if any instance has a syntax error, else the number of
-   addresses found. */
-static int
-policy_parse_addr_headers(const char *const *values,
-			  ARRAY_TYPE(const_string) *addrs_r)
-{
-	unsigned int i;
-	bool failed = FALSE;
-
-	t_array_init(addrs_r, 8);
-	if (values == NULL)
-		return 0;
-	for (i = 0; values[i] != NULL; i++) {
-		if (readreceipt_address_parse_list(values[i], addrs_r) < 0)
-			failed = TRUE;
-	}
-	return failed ? -1 : (int)array_count(addrs_r);
-}
-
 /* Parse a header value that starts with a single token, ignoring comments
    (the rfc822 parser skips them together with whitespace). Returns the
    token, or NULL if the value does not start with one. When params_ok is
@@ -120,7 +142,7 @@ static const char *policy_parse_token(const char *value, bool params_ok)
 	int ret;
 
 	rfc822_parser_init(&parser, (const unsigned char *)value,
-			   strlen(value), NULL);
+			   policy_value_len(value), NULL);
 	if (rfc822_skip_lwsp(&parser) > 0 &&
 	    (ret = rfc822_parse_atom(&parser, token)) >= 0) {
 		if (ret == 0 || (params_ok && *parser.data == ';'))
@@ -139,13 +161,15 @@ static bool policy_is_report(const char *const *content_types)
 
 	if (content_types == NULL)
 		return FALSE;
+	if (policy_too_many(content_types))
+		return TRUE;
 
 	type = t_str_new(64);
 	for (i = 0; content_types[i] != NULL && !found; i++) {
 		str_truncate(type, 0);
 		rfc822_parser_init(&parser,
 				   (const unsigned char *)content_types[i],
-				   strlen(content_types[i]), NULL);
+				   policy_value_len(content_types[i]), NULL);
 		if (rfc822_parse_content_type(&parser, type) >= 0 &&
 		    strcasecmp(str_c(type), "multipart/report") == 0)
 			found = TRUE;
@@ -161,6 +185,8 @@ static bool policy_is_auto_submitted(const char *const *values)
 
 	if (values == NULL)
 		return FALSE;
+	if (policy_too_many(values))
+		return TRUE;
 	for (i = 0; values[i] != NULL; i++) {
 		/* RFC 3834 §5: only "no" marks a message as not
 		   automatically submitted. Anything else, including a value
@@ -182,6 +208,8 @@ static bool policy_is_mailing_list(const struct readreceipt_message *msg)
 		return TRUE;
 	if (msg->precedence == NULL)
 		return FALSE;
+	if (policy_too_many(msg->precedence))
+		return TRUE;
 	for (i = 0; msg->precedence[i] != NULL; i++) {
 		token = policy_parse_token(msg->precedence[i], FALSE);
 		if (token != NULL &&
@@ -193,22 +221,79 @@ static bool policy_is_mailing_list(const struct readreceipt_message *msg)
 	return FALSE;
 }
 
+/* What is left of the bounds while To and Cc are searched. */
+struct policy_addr_budget {
+	unsigned int addresses;
+	size_t bytes;
+};
+
+/* The part of value within budget, cut after the last ',' when it is too
+   long, so that no address is cut in two (a cut one could read as
+   another address). NULL when nothing is left. */
+static const char *
+policy_budget_value(struct policy_addr_budget *budget, const char *value)
+{
+	size_t len;
+
+	if (budget->addresses == 0 || budget->bytes == 0)
+		return NULL;
+	len = strnlen(value, budget->bytes + 1);
+	if (len <= budget->bytes) {
+		budget->bytes -= len;
+		return value;
+	}
+	len = budget->bytes;
+	while (len > 0 && value[len-1] != ',')
+		len--;
+	budget->bytes = 0;
+	return len == 0 ? NULL : t_strndup(value, len - 1);
+}
+
+/* TRUE if addr is among the addresses of values that the budget allows
+   looking at. Syntax errors do not matter: only whether the address is
+   among those that could be parsed. */
+static bool
+policy_headers_contain(const char *const *values, const char *addr,
+		       struct policy_addr_budget *budget)
+{
+	ARRAY_TYPE(const_string) addrs;
+	const char *value, *other;
+	unsigned int i, count;
+
+	if (values == NULL)
+		return FALSE;
+	t_array_init(&addrs, 8);
+	for (i = 0; values[i] != NULL && i < POLICY_INSTANCES_MAX; i++) {
+		value = policy_budget_value(budget, values[i]);
+		if (value == NULL)
+			break;
+		array_clear(&addrs);
+		(void)readreceipt_address_parse_list(value, &addrs);
+		count = 0;
+		array_foreach_elem(&addrs, other) {
+			if (count++ == budget->addresses)
+				break;
+			if (readreceipt_address_equals(other, addr))
+				return TRUE;
+		}
+		budget->addresses -= I_MIN(count, budget->addresses);
+	}
+	return FALSE;
+}
+
 static bool
 policy_is_addressed_to_user(const struct readreceipt_settings *set,
 			    const struct readreceipt_message *msg)
 {
-	ARRAY_TYPE(const_string) addrs;
+	struct policy_addr_budget budget = {
+		.addresses = READRECEIPT_ADDRESS_MAX_PER_HEADER,
+		.bytes = POLICY_TO_CC_BYTES_MAX,
+	};
 
 	if (set->user_email == NULL)
 		return FALSE;
-
-	/* Syntax errors elsewhere in To/Cc do not matter: only whether the
-	   user's address is among those that could be parsed. */
-	(void)policy_parse_addr_headers(msg->to, &addrs);
-	if (policy_addr_list_contains(&addrs, set->user_email))
-		return TRUE;
-	(void)policy_parse_addr_headers(msg->cc, &addrs);
-	return policy_addr_list_contains(&addrs, set->user_email);
+	return policy_headers_contain(msg->to, set->user_email, &budget) ||
+		policy_headers_contain(msg->cc, set->user_email, &budget);
 }
 
 /* Skip whitespace and comments. Returns FALSE at the end of the value or
@@ -240,6 +325,8 @@ static int policy_parse_dno(const char *value)
 	string_t *attr, *importance, *word;
 	int ret = 0;
 
+	if (strnlen(value, POLICY_VALUE_MAX + 1) > POLICY_VALUE_MAX)
+		return -1;
 	attr = t_str_new(32);
 	importance = t_str_new(16);
 	word = t_str_new(64);
@@ -307,20 +394,27 @@ policy_parse_request(const struct readreceipt_message *msg,
 {
 	ARRAY_TYPE(const_string) parsed;
 	pool_t pool = array_get_pool(req->addrs);
+	const char *const *dnt = msg->disposition_notification_to;
+	const char *const *dno = msg->disposition_notification_options;
 	const char *addr;
-	unsigned int i;
-	int count;
 
-	count = policy_parse_addr_headers(msg->disposition_notification_to,
-					  &parsed);
-	if (count < 0) {
-		/* addresses before the error are not trusted either */
-		req->valid = FALSE;
+	req->valid = FALSE;
+	/* RFC 8098 §2.1: one field. A second one makes the request invalid
+	   without looking at either: a stranger may add thousands. */
+	if (policy_header_count(dnt) != 1 ||
+	    strnlen(dnt[0], POLICY_VALUE_MAX + 1) > POLICY_VALUE_MAX)
+		return;
+
+	/* at most READRECEIPT_ADDRESS_MAX_PER_HEADER addresses */
+	t_array_init(&parsed, 8);
+	if (readreceipt_address_parse_list(dnt[0], &parsed) <= 0) {
+		/* addresses before a syntax error are not trusted either */
 		return;
 	}
 
 	/* RFC 8098 §2.1 speaks of distinct addresses; a duplicate would
-	   only produce a second copy of the same receipt */
+	   only produce a second copy of the same receipt. Quadratic in a
+	   bounded number. */
 	array_foreach_elem(&parsed, addr) {
 		if (!policy_addr_list_contains(req->addrs, addr)) {
 			addr = p_strdup(pool, addr);
@@ -328,16 +422,12 @@ policy_parse_request(const struct readreceipt_message *msg,
 		}
 	}
 
-	req->valid = count > 0 &&
-		policy_header_count(msg->disposition_notification_to) == 1;
-	if (msg->disposition_notification_options != NULL) {
-		for (i = 0; msg->disposition_notification_options[i] != NULL;
-		     i++) {
-			if (policy_parse_dno(
-				msg->disposition_notification_options[i]) < 0)
-				req->valid = FALSE;
-		}
-	}
+	/* RFC 8098 §2.2 allows one Disposition-Notification-Options field */
+	if (policy_header_count(dno) > 1)
+		return;
+	if (dno != NULL && dno[0] != NULL && policy_parse_dno(dno[0]) < 0)
+		return;
+	req->valid = TRUE;
 }
 
 static bool
@@ -411,6 +501,8 @@ policy_consent_forced(const struct readreceipt_message *msg,
 	/* The delivering MTA puts its Return-Path on top, so the first
 	   instance is the one that describes this delivery. */
 	if (policy_header_count(msg->return_path) == 0 ||
+	    strnlen(msg->return_path[0], POLICY_VALUE_MAX + 1) >
+	    POLICY_VALUE_MAX ||
 	    readreceipt_address_parse_path(msg->return_path[0],
 					   &return_path) < 0 ||
 	    *return_path == '\0')

@@ -402,11 +402,19 @@ static const struct policy_case eligibility_cases[] = {
 	  .recipients = "alice@example.com user@example.com" },
 
 	/* invalid_request */
-	{ .name = "two Disposition-Notification-To",
+	{ .name = "two Disposition-Notification-To: neither is parsed",
 	  .settings = SET_AUTOMATIC,
 	  .dnt = HDR("alice@example.com", "bob@example.com"),
+	  .action = READRECEIPT_ACTION_SUPPRESS, .reason = "invalid_request" },
+	{ .name = "two Disposition-Notification-To naming the user",
+	  .settings = SET_AUTOMATIC,
+	  .dnt = HDR("user@example.com", "alice@example.com"),
+	  .action = READRECEIPT_ACTION_SUPPRESS, .reason = "invalid_request" },
+	{ .name = "options: two Disposition-Notification-Options",
+	  .settings = SET_AUTOMATIC,
+	  .dno = HDR("a=optional,x", "b=optional,y"),
 	  .action = READRECEIPT_ACTION_SUPPRESS, .reason = "invalid_request",
-	  .recipients = "alice@example.com bob@example.com" },
+	  .recipients = "alice@example.com" },
 	{ .name = "empty Disposition-Notification-To",
 	  .settings = SET_AUTOMATIC, .dnt = HDR(""),
 	  .action = READRECEIPT_ACTION_SUPPRESS, .reason = "invalid_request" },
@@ -513,7 +521,8 @@ static const struct policy_case eligibility_cases[] = {
 	  .recipients = "user@example.com" },
 	{ .name = "order: own_message before invalid_request",
 	  .settings = SET_AUTOMATIC,
-	  .dnt = HDR("user@example.com", "alice@example.com"),
+	  .dnt = HDR("user@example.com, alice@example.com"),
+	  .dno = HDR("a=required,x"),
 	  .action = READRECEIPT_ACTION_SUPPRESS, .reason = "own_message",
 	  .recipients = "user@example.com alice@example.com" },
 	{ .name = "order: a flag before invalid_request",
@@ -1116,6 +1125,173 @@ static void test_policy_hide_at_delivery(void **state ATTR_UNUSED)
 	}
 }
 
+/* n copies of value in a NULL-terminated array (data stack) */
+static const char *const *test_repeat(const char *value, unsigned int n)
+{
+	const char **values = t_new(const char *, n + 1);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		values[i] = value;
+	return values;
+}
+
+/* "x1@ext.example, x2@ext.example, ..." with user@example.com at
+   position user_pos (1-based; 0: nowhere), separated by sep */
+static const char *
+test_address_list_sep(unsigned int count, unsigned int user_pos,
+		      const char *sep)
+{
+	string_t *str = t_str_new(count * 24);
+	unsigned int i;
+
+	for (i = 1; i <= count; i++) {
+		if (i > 1)
+			str_append(str, sep);
+		if (i == user_pos)
+			str_append(str, USER);
+		else
+			str_printfa(str, "x%u@ext.example", i);
+	}
+	return str_c(str);
+}
+
+static const char *
+test_address_list(unsigned int count, unsigned int user_pos)
+{
+	return test_address_list_sep(count, user_pos, ", ");
+}
+
+/* SPEC §13: bounded work on any message. The cases build headers far
+   beyond the bounds; the results say which part was looked at. */
+static void test_policy_bounds(void **state ATTR_UNUSED)
+{
+	T_BEGIN {
+		const char *big_list = test_address_list(100, 0);
+		const char *over_4k = test_address_list(300, 0);
+		string_t *long_name = t_str_new(20000);
+		const char *const *many_dnt = test_repeat(big_list, 300);
+		struct policy_case cases[] = {
+			{ .name = "300 Disposition-Notification-To of 100 "
+				  "addresses each",
+			  .settings = SET_AUTOMATIC, .dnt = many_dnt,
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "invalid_request" },
+			{ .name = "a Disposition-Notification-To over 4 KB",
+			  .settings = SET_AUTOMATIC,
+			  .dnt = HDR(over_4k),
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "invalid_request" },
+			{ .name = "Disposition-Notification-Options over 4 KB",
+			  .settings = SET_AUTOMATIC,
+			  .dno = HDR(t_strconcat("a=optional,",
+					t_strdup_printf("%05000d", 1), NULL)),
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "invalid_request",
+			  .recipients = "alice@example.com" },
+			{ .name = "the user as the 100th address of To",
+			  .settings = SET_AUTOMATIC,
+			  .to = HDR(test_address_list(150, 100)),
+			  .action = READRECEIPT_ACTION_SEND,
+			  .reason = "automatic",
+			  .recipients = "alice@example.com" },
+			{ .name = "the user as the 101st address of To",
+			  .settings = SET_AUTOMATIC,
+			  .to = HDR(test_address_list(150, 101)),
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "not_addressed_to_user",
+			  .recipients = "alice@example.com" },
+			{ .name = "the user in Cc after 100 addresses in To",
+			  .settings = SET_AUTOMATIC,
+			  .to = HDR(test_address_list(100, 0)),
+			  .cc = HDR(USER),
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "not_addressed_to_user",
+			  .recipients = "alice@example.com" },
+			{ .name = "the user in the 8th To header",
+			  .settings = SET_AUTOMATIC,
+			  .to = HDR("a@ext.example", "b@ext.example",
+				    "c@ext.example", "d@ext.example",
+				    "e@ext.example", "f@ext.example",
+				    "g@ext.example", USER),
+			  .action = READRECEIPT_ACTION_SEND,
+			  .reason = "automatic",
+			  .recipients = "alice@example.com" },
+			{ .name = "the user in the 9th To header",
+			  .settings = SET_AUTOMATIC,
+			  .to = HDR("a@ext.example", "b@ext.example",
+				    "c@ext.example", "d@ext.example",
+				    "e@ext.example", "f@ext.example",
+				    "g@ext.example", "h@ext.example", USER),
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "not_addressed_to_user",
+			  .recipients = "alice@example.com" },
+			{ .name = "the user after 16 KB of To",
+			  .settings = SET_AUTOMATIC,
+			  .to = HDR(NULL),
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "not_addressed_to_user",
+			  .recipients = "alice@example.com" },
+			{ .name = "the user before 16 KB of To is cut",
+			  .settings = SET_AUTOMATIC,
+			  .to = HDR(NULL),
+			  .action = READRECEIPT_ACTION_SEND,
+			  .reason = "automatic",
+			  .recipients = "alice@example.com" },
+			{ .name = "nine Auto-Submitted: no",
+			  .settings = SET_AUTOMATIC,
+			  .auto_submitted = test_repeat("no", 9),
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "auto_submitted",
+			  .recipients = "alice@example.com" },
+			{ .name = "eight Auto-Submitted: no",
+			  .settings = SET_AUTOMATIC,
+			  .auto_submitted = test_repeat("no", 8),
+			  .action = READRECEIPT_ACTION_SEND,
+			  .reason = "automatic",
+			  .recipients = "alice@example.com" },
+			{ .name = "nine Precedence: normal",
+			  .settings = SET_AUTOMATIC,
+			  .precedence = test_repeat("normal", 9),
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "mailing_list",
+			  .recipients = "alice@example.com" },
+			{ .name = "nine Content-Type: text/plain",
+			  .settings = SET_AUTOMATIC,
+			  .content_type = test_repeat("text/plain", 9),
+			  .action = READRECEIPT_ACTION_SUPPRESS,
+			  .reason = "report",
+			  .recipients = "alice@example.com" },
+			{ .name = "150 requested addresses: the first 100",
+			  .settings = SET("readreceipt_mode=any",
+					  "readreceipt_unprompted=ignore"),
+			  .dnt = HDR(test_address_list(150, 0)),
+			  .to = HDR(USER),
+			  .action = READRECEIPT_ACTION_IGNORE,
+			  .reason = "consent_required",
+			  .consent_required = TRUE,
+			  .recipients = NULL },
+		};
+		unsigned int i;
+
+		/* 'To: "xxx...(20 KB)" <a@ext.example>, user@example.com':
+		   the cut after the first comma leaves the user out */
+		str_append_c(long_name, '"');
+		for (i = 0; i < 17000; i++)
+			str_append_c(long_name, 'x');
+		str_append(long_name, "\" <a@ext.example>, " USER);
+		cases[8].to = test_repeat(str_c(long_name), 1);
+		/* the same with the user first: found before the cut */
+		cases[9].to = test_repeat(t_strconcat(USER ", ",
+					  str_c(long_name), NULL), 1);
+		/* the first 100 of the 150 requested addresses */
+		cases[14].recipients = test_address_list_sep(100, 0, " ");
+		for (i = 0; i < N_ELEMENTS(cases); i++) T_BEGIN {
+			test_run_case(&cases[i]);
+		} T_END;
+	} T_END;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1126,6 +1302,7 @@ int main(void)
 		cmocka_unit_test(test_policy_action_to_decision),
 		cmocka_unit_test(test_policy_outgoing),
 		cmocka_unit_test(test_policy_hide_at_delivery),
+		cmocka_unit_test(test_policy_bounds),
 	};
 
 	return TEST_RUN("readreceipt-policy", tests);
