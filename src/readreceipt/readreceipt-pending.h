@@ -4,8 +4,11 @@
 /* The pending-prompt entry (SPEC §6) and the answers to it. Pure: the JSON
    value in and out, and the validation of what a client may set. */
 
+/* relative to /private: everything of the module is under this */
+#define READRECEIPT_ATTRIBUTE_KEY_PREFIX "vendor/vendor.readreceipt"
 /* relative to /private: the entry of UID n is PREFIX "/" n */
-#define READRECEIPT_PENDING_KEY_PREFIX "vendor/vendor.readreceipt/pending"
+#define READRECEIPT_PENDING_KEY_PREFIX \
+	READRECEIPT_ATTRIBUTE_KEY_PREFIX "/pending"
 /* the full IMAP METADATA entry name prefix */
 #define READRECEIPT_PENDING_ENTRY_PREFIX \
 	"/private/" READRECEIPT_PENDING_KEY_PREFIX
