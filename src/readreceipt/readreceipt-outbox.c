@@ -51,23 +51,36 @@ void readreceipt_outbox_get(struct mailbox_transaction_context *t,
 				  seq, rec_r);
 }
 
+struct mail_index_view *readreceipt_outbox_view_fresh(struct mailbox *box)
+{
+	/* what other processes committed: a failed refresh leaves the view
+	   as it was, which the index' own sync corrects later */
+	(void)mail_index_refresh(box->index);
+	return mail_index_view_open(box->index);
+}
+
+int readreceipt_outbox_view_get(struct mail_index_view *view,
+				struct mailbox *box, uint32_t uid,
+				struct readreceipt_record *rec_r)
+{
+	uint32_t seq;
+
+	i_zero(rec_r);
+	if (!mail_index_lookup_seq(view, uid, &seq))
+		return 0;
+	readreceipt_outbox_lookup(view, readreceipt_outbox_ext_id(box), seq,
+				  rec_r);
+	return 1;
+}
+
 int readreceipt_outbox_get_fresh(struct mailbox *box, uint32_t uid,
 				 struct readreceipt_record *rec_r)
 {
 	struct mail_index_view *view;
-	uint32_t seq;
-	int ret = 0;
+	int ret;
 
-	i_zero(rec_r);
-	/* what other processes committed: a failed refresh leaves the view
-	   as it was, which the index' own sync corrects later */
-	(void)mail_index_refresh(box->index);
-	view = mail_index_view_open(box->index);
-	if (mail_index_lookup_seq(view, uid, &seq)) {
-		readreceipt_outbox_lookup(view,
-			readreceipt_outbox_ext_id(box), seq, rec_r);
-		ret = 1;
-	}
+	view = readreceipt_outbox_view_fresh(box);
+	ret = readreceipt_outbox_view_get(view, box, uid, rec_r);
 	mail_index_view_close(&view);
 	return ret;
 }

@@ -32,6 +32,13 @@ void readreceipt_outbox_get(struct mailbox_transaction_context *t,
    message is gone. */
 int readreceipt_outbox_get_fresh(struct mailbox *box, uint32_t uid,
 				 struct readreceipt_record *rec_r);
+/* The same for many UIDs: a view of the latest committed index (refreshed
+   first), which stays valid while the caller holds the lock, and the
+   record of uid in it. Close the view with mail_index_view_close(). */
+struct mail_index_view *readreceipt_outbox_view_fresh(struct mailbox *box);
+int readreceipt_outbox_view_get(struct mail_index_view *view,
+				struct mailbox *box, uint32_t uid,
+				struct readreceipt_record *rec_r);
 /* Write the record of seq in t; it is committed with t. */
 void readreceipt_outbox_set(struct mailbox_transaction_context *t,
 			    uint32_t seq, const struct readreceipt_record *rec);

@@ -648,6 +648,19 @@ bool readreceipt_policy_requested(const struct readreceipt_settings *set,
 	return requested;
 }
 
+void readreceipt_policy_request_addresses(
+	const struct readreceipt_message *msg,
+	ARRAY_TYPE(const_string) *addrs)
+{
+	struct policy_request req;
+
+	if (policy_header_count(msg->disposition_notification_to) == 0)
+		return;
+	i_zero(&req);
+	req.addrs = addrs;
+	policy_parse_request(msg, &req);
+}
+
 const char *readreceipt_action_to_decision(enum readreceipt_action action)
 {
 	switch (action) {

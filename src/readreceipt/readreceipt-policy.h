@@ -70,6 +70,14 @@ void readreceipt_policy_decide(const struct readreceipt_settings *set,
 bool readreceipt_policy_requested(const struct readreceipt_settings *set,
 				  const struct readreceipt_message *msg);
 
+/* Append to addrs (its pool holds the strings) the requested addresses of
+   msg, as readreceipt_policy_decide() would put them in the verdict's
+   recipients, within the same bounds. Only the request headers of msg are
+   looked at. */
+void readreceipt_policy_request_addresses(
+	const struct readreceipt_message *msg,
+	ARRAY_TYPE(const_string) *addrs);
+
 const char *readreceipt_action_to_decision(enum readreceipt_action action);
 
 /* TRUE if addr (normalized) may receive receipts in mode internal: it is
