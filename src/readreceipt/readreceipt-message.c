@@ -56,19 +56,20 @@ void readreceipt_message_read(struct mail *mail, bool prefetch,
 	unsigned int i;
 
 	i_zero(info_r);
+	if (prefetch) {
+		/* one pass over the header reads every header asked for
+		   below, instead of one pass for each (and the first pass,
+		   for the request, costs the same with all of them) */
+		headers = mailbox_header_lookup_init(mail->box,
+			readreceipt_message_wanted_headers);
+		mail_add_temp_wanted_fields(mail, 0, headers);
+		mailbox_header_lookup_unref(&headers);
+	}
 	msg->disposition_notification_to =
 		readreceipt_get_headers(mail, "Disposition-Notification-To");
 	if (msg->disposition_notification_to == NULL) {
 		/* nothing is asked: the rest is never read */
 		return;
-	}
-	if (prefetch) {
-		/* one more pass over the header reads all the rest, instead
-		   of one pass for each header asked for below */
-		headers = mailbox_header_lookup_init(mail->box,
-			readreceipt_message_wanted_headers);
-		mail_add_temp_wanted_fields(mail, 0, headers);
-		mailbox_header_lookup_unref(&headers);
 	}
 	msg->disposition_notification_options =
 		readreceipt_get_headers(mail,

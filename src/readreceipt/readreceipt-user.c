@@ -97,14 +97,14 @@ void readreceipt_user_created(struct mail_user *user)
 	}
 	ruser->set = set;
 	ruser->queue_available = readreceipt_queue_available(user);
-	if (ruser->session != READRECEIPT_SESSION_NONE &&
-	    ruser->session != READRECEIPT_SESSION_SUBMISSION) {
+	MODULE_CONTEXT_SET(user, readreceipt_user_module, ruser);
+	if (readreceipt_user_opens_mail(ruser)) {
+		/* only a session that opens mail sends: deliveries (one user
+		   per recipient) need no relay settings */
 		ruser->smtp_set = readreceipt_compat_smtp_submit_settings(
 			user, user->pool);
-	}
-	MODULE_CONTEXT_SET(user, readreceipt_user_module, ruser);
-	if (readreceipt_user_opens_mail(ruser))
 		ruser->sender = readreceipt_sender_create(user);
+	}
 }
 
 void readreceipt_user_namespaces_added(struct mail_namespace *namespaces)

@@ -408,10 +408,25 @@ class SmtpSink:
                 records.append(json.load(f))
         return records
 
+    def _settle(self, timeout=3):
+        """The sink writes a message's .eml before its 250 reply and its
+        .json right after: wait (bounded) until no message is half
+        written, so that a client that saw the 250 also sees the
+        message here."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            names = set(os.listdir(self.msg_dir))
+            half = [n for n in names if n.endswith(".eml") and
+                    n[:1].isdigit() and n[:-4] + ".json" not in names]
+            if not half:
+                return
+            time.sleep(0.01)
+
     def messages(self, rcpt=None, frm=None):
         """Accepted messages, oldest first. rcpt: only those with this
         envelope recipient; frm: only those whose From header contains
         this address."""
+        self._settle()
         result = []
         for info in self._records(""):
             with open(os.path.join(self.msg_dir, info["eml"]), "rb") as f:
