@@ -4,14 +4,19 @@
 #include "str.h"
 #include "buffer.h"
 #include "unichar.h"
+#include "istream.h"
+#include "istream-header-filter.h"
+#include "message-header-parser.h"
 #include "rfc822-parser.h"
+#include "message-address.h"
+#include "message-date.h"
 #include "message-header-encode.h"
 #include "message-header-decode.h"
-#include "message-id.h"
+#include "qp-encoder.h"
+#include "smtp-address.h"
 #include "readreceipt-mdn.h"
 
 #include <ctype.h>
-#include <time.h>
 
 /* The receipt is entirely 7-bit (unless the user's or a requester's
    address itself is internationalized, RFC 6532): the Subject is RFC
@@ -21,7 +26,10 @@
    Quoted-printable rather than 8bit because the receipt leaves through
    whatever relay the site uses, and neither 8BITMIME support there nor the
    length of the original's lines can be relied on. It also keeps every
-   line well below the 998 octet limit of RFC 5322. */
+   line well below the 998 octet limit of RFC 5322.
+   Addresses are written by lib-mail's message-address writer (header) and
+   lib-smtp's address writer (envelope), so that a quoted local part
+   ("john doe"@example.org) stays quoted. */
 
 /* RFC 5322 §2.1.1: lines SHOULD be at most 78 characters, MUST be at most
    998. Header fields are folded at whitespace beyond the former. */
@@ -39,12 +47,11 @@
 /* RFC 2046 §5.1.1 */
 #define MDN_BOUNDARY_MAX_LEN 70
 
-static const char *const mdn_weekday_names[] = {
-	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-};
-static const char *const mdn_month_names[] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+/* Left out of the copy of the original's header, so that nothing that
+   reads the receipt carelessly can take it for a new request. Sorted, as
+   the header filter wants it. */
+static const char *const mdn_orig_header_exclude[] = {
+	"Disposition-Notification-To",
 };
 
 static inline bool mdn_is_wsp(unsigned char c)
@@ -52,7 +59,16 @@ static inline bool mdn_is_wsp(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
+static inline bool mdn_is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
 /* ---- subject ---- */
+
+/* Own code: lib-mail decodes the subject (message_header_decode_utf8())
+   but has nothing that blanks control characters and line separators and
+   cuts at a character boundary. */
 
 /* Returns the length of a character that is shown as whitespace at data:
    C0 and C1 controls, DEL, space, and U+2028/U+2029 (line and paragraph
@@ -137,6 +153,9 @@ const char *readreceipt_mdn_clean_subject(const char *raw_subject)
 
 /* ---- header fields ---- */
 
+/* Own code: lib-mail has no folder for structured fields;
+   message_header_encode() folds only between the words it encodes. */
+
 /* Append one physical line of a header field with CRLF, folding it at
    whitespace when it is longer than MDN_HEADER_FOLD_LEN. Folding never
    happens before value_start, and every line keeps at least one
@@ -217,65 +236,140 @@ static void mdn_append_field(string_t *out, const char *field)
 	mdn_append_folded_line(out, p, strlen(p), value_start);
 }
 
-/* TRUE if data is an RFC 5322 dot-atom-text; with utf8, non-ASCII
-   characters count as atext (RFC 6532 §3.2) */
-static bool
-mdn_is_dot_atom_text(const char *data, size_t size, bool utf8)
-{
-	unsigned char c;
-	size_t i;
+/* ---- addresses ---- */
 
-	if (size == 0 || data[0] == '.' || data[size - 1] == '.')
+/* Split a normalized address ("local@domain", the local part unquoted) at
+   its last '@'. FALSE if there is none. */
+static bool
+mdn_address_split(const char *addr, const char **local_r,
+		  const char **domain_r)
+{
+	const char *at = strrchr(addr, '@');
+
+	if (at == NULL)
 		return FALSE;
-	for (i = 0; i < size; i++) {
-		c = data[i];
-		if (c == '.') {
-			if (data[i - 1] == '.')
-				return FALSE;
-		} else if (c >= 0x80 ? !utf8 : !IS_ATEXT(c)) {
-			return FALSE;
-		}
-	}
+	*local_r = t_strdup_until(addr, at);
+	*domain_r = at + 1;
 	return TRUE;
 }
 
-static void
-mdn_append_without_controls(string_t *out, const char *data, size_t size)
+static const char *mdn_without_controls(const char *str)
 {
-	size_t i;
-
-	for (i = 0; i < size; i++) {
-		if ((unsigned char)data[i] >= 0x20 && data[i] != 0x7f)
-			str_append_c(out, data[i]);
-	}
-}
-
-/* Write a normalized address ("local@domain", local part unquoted) as an
-   RFC 5322 addr-spec, quoting the local part where it needs it. */
-static void mdn_append_address(string_t *out, const char *addr)
-{
-	const char *at = strrchr(addr, '@');
+	string_t *out;
 	const char *p;
 
-	if (at == NULL) {
-		mdn_append_without_controls(out, addr, strlen(addr));
-		return;
+	for (p = str; *p != '\0'; p++) {
+		if (mdn_is_ctl(*p))
+			break;
 	}
-	if (mdn_is_dot_atom_text(addr, at - addr, TRUE))
-		mdn_append_without_controls(out, addr, at - addr);
-	else {
-		str_append_c(out, '"');
-		for (p = addr; p < at; p++) {
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				continue;
-			if (*p == '"' || *p == '\\')
-				str_append_c(out, '\\');
+	if (*p == '\0')
+		return str;
+	out = t_str_new(strlen(str));
+	for (p = str; *p != '\0'; p++) {
+		if (!mdn_is_ctl(*p))
 			str_append_c(out, *p);
-		}
-		str_append_c(out, '"');
 	}
-	mdn_append_without_controls(out, at, strlen(at));
+	return str_c(out);
 }
+
+/* A normalized address as lib-mail's struct message_address. Control
+   characters (which a quoted-pair of the original may have carried) are
+   dropped: inside the quotes the writer adds they would still break the
+   header. */
+static void
+mdn_message_address_init(struct message_address *maddr, const char *addr)
+{
+	const char *local, *domain;
+
+	if (!mdn_address_split(addr, &local, &domain)) {
+		local = addr;
+		domain = "";
+	}
+	message_address_init(maddr, NULL, mdn_without_controls(local),
+			     mdn_without_controls(domain));
+}
+
+/* An RFC 5322 addr-spec, quoted where it needs it.
+   message_address_write() writes an address without a display name as
+   "<addr-spec>"; report fields and text want the addr-spec alone. */
+static void
+mdn_append_addr_spec(string_t *out, const struct message_address *maddr)
+{
+	string_t *tmp = t_str_new(128);
+	const char *data;
+	size_t len;
+
+	i_assert(maddr->next == NULL && maddr->name == NULL);
+	message_address_write(tmp, maddr);
+	data = str_c(tmp);
+	len = str_len(tmp);
+	if (len >= 2 && data[0] == '<' && data[len - 1] == '>')
+		str_append_data(out, data + 1, len - 2);
+	else
+		str_append_str(out, tmp);
+}
+
+static void mdn_append_address(string_t *out, const char *addr)
+{
+	struct message_address maddr;
+
+	mdn_message_address_init(&maddr, addr);
+	mdn_append_addr_spec(out, &maddr);
+}
+
+/* The address list of a From or To field */
+static void
+mdn_append_address_list(string_t *out, const char *const *addrs,
+			unsigned int count)
+{
+	struct message_address *list;
+	unsigned int i;
+
+	list = t_new(struct message_address, count);
+	for (i = 0; i < count; i++) {
+		mdn_message_address_init(&list[i], addrs[i]);
+		if (i > 0) {
+			list[i].prev = &list[i - 1];
+			list[i - 1].next = &list[i];
+		}
+	}
+	message_address_write(out, list);
+}
+
+int readreceipt_mdn_smtp_address(pool_t pool, const char *addr,
+				 struct smtp_address **smtp_addr_r,
+				 const char **error_r)
+{
+	const char *local, *domain, *path, *p, *error;
+
+	if (!mdn_address_split(addr, &local, &domain) ||
+	    local[0] == '\0' || domain[0] == '\0') {
+		*error_r = "Not local@domain";
+		return -1;
+	}
+	/* RFC 5321 §4.1.2: a quoted-pair takes only printable ASCII and
+	   space; 2.3's SMTP client has no SMTPUTF8 */
+	for (p = local; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
+			*error_r = "The local part has a character SMTP "
+				"cannot carry";
+			return -1;
+		}
+	}
+	/* written as the SMTP client will write it, and parsed back: what
+	   the parser refuses (a domain that is no domain) the relay would
+	   refuse too */
+	path = smtp_address_encode_path(smtp_address_create_temp(local,
+								 domain));
+	if (smtp_address_parse_path(pool, path, 0, smtp_addr_r, &error) < 0) {
+		*error_r = t_strdup_printf("Invalid SMTP path %s: %s",
+					   path, error);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- values copied from the original ---- */
 
 /* A value copied into a structured field of the report: one line,
    whitespace runs collapsed, trimmed, ASCII only (a non-ASCII character
@@ -308,6 +402,25 @@ static const char *mdn_sanitize_field_value(const char *value)
 	return str_c(str);
 }
 
+/* TRUE if data is an RFC 5322 dot-atom-text of ASCII characters */
+static bool mdn_is_dot_atom_text(const char *data, size_t size)
+{
+	size_t i;
+
+	if (size == 0 || data[0] == '.' || data[size - 1] == '.')
+		return FALSE;
+	for (i = 0; i < size; i++) {
+		if (data[i] == '.') {
+			if (data[i - 1] == '.')
+				return FALSE;
+		} else if ((unsigned char)data[i] >= 0x80 ||
+			   !IS_ATEXT(data[i])) {
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 /* RFC 5322 §3.6.4 msg-id without the angle brackets: id-left "@" id-right,
    id-left a dot-atom-text, id-right a dot-atom-text or a no-fold-literal.
    Only ASCII, and bounded. */
@@ -318,11 +431,11 @@ static bool mdn_msgid_is_valid(const char *id)
 	size_t len = strlen(id);
 
 	if (at == NULL || len > MDN_FIELD_VALUE_MAX ||
-	    !mdn_is_dot_atom_text(id, at - id, FALSE))
+	    !mdn_is_dot_atom_text(id, at - id))
 		return FALSE;
 	right = at + 1;
 	if (*right != '[')
-		return mdn_is_dot_atom_text(right, strlen(right), FALSE);
+		return mdn_is_dot_atom_text(right, strlen(right));
 
 	/* no-fold-literal = "[" *dtext "]", dtext = %d33-90 / %d94-126 */
 	for (p = right + 1; *p != ']'; p++) {
@@ -332,47 +445,92 @@ static bool mdn_msgid_is_valid(const char *id)
 	return p[1] == '\0';
 }
 
-/* The original's Message-ID as "<id>", or NULL when it has none that is
-   syntactically valid. */
+/* The original's Message-ID as "<id>" when the value is exactly one
+   msg-id, with optional CFWS around it; else NULL. Checked here:
+   message_id_get_next() takes the first "<...@...>" found anywhere in the
+   value, also one inside a quoted string or after other text. */
 static const char *mdn_original_msgid(const char *raw)
 {
-	const char *p = raw, *id;
+	struct rfc822_parser_context parser;
+	const unsigned char *start;
+	const char *id = NULL;
 
 	if (raw == NULL)
 		return NULL;
-	id = message_id_get_next(&p);
-	if (id == NULL || !mdn_msgid_is_valid(id))
-		return NULL;
-	return t_strconcat("<", id, ">", NULL);
+	rfc822_parser_init(&parser, (const unsigned char *)raw, strlen(raw),
+			   NULL);
+	if (rfc822_skip_lwsp(&parser) > 0 && *parser.data == '<') {
+		start = ++parser.data;
+		while (parser.data < parser.end && *parser.data != '>' &&
+		       parser.data - start <= MDN_FIELD_VALUE_MAX)
+			parser.data++;
+		if (parser.data < parser.end && *parser.data == '>') {
+			id = t_strdup_until(start, parser.data);
+			parser.data++;
+			/* nothing but CFWS after it */
+			if (rfc822_skip_lwsp(&parser) != 0 ||
+			    !mdn_msgid_is_valid(id))
+				id = NULL;
+		}
+	}
+	rfc822_parser_deinit(&parser);
+	return id == NULL ? NULL : t_strconcat("<", id, ">", NULL);
 }
 
-static void
-mdn_append_date(string_t *out, time_t date, int tz_offset_mins)
+/* TRUE if str is printable ASCII; space counts only with space */
+static bool mdn_is_printable_ascii(const char *str, bool space)
 {
-	const struct tm *tm;
-	time_t local_time;
-	int offset;
-	char sign;
-
-	/* RFC 5322 zone is +/-hhmm */
-	i_assert(tz_offset_mins > -24 * 60 && tz_offset_mins < 24 * 60);
-
-	local_time = date + (time_t)tz_offset_mins * 60;
-	tm = gmtime(&local_time);
-	i_assert(tm != NULL);
-
-	if (tz_offset_mins < 0) {
-		sign = '-';
-		offset = -tz_offset_mins;
-	} else {
-		sign = '+';
-		offset = tz_offset_mins;
+	for (; *str != '\0'; str++) {
+		if (*str == ' ' ? !space :
+		    (unsigned char)*str < 0x21 || (unsigned char)*str > 0x7e)
+			return FALSE;
 	}
-	str_printfa(out, "Date: %s, %02d %s %04d %02d:%02d:%02d %c%02d%02d\r\n",
-		    mdn_weekday_names[tm->tm_wday], tm->tm_mday,
-		    mdn_month_names[tm->tm_mon], tm->tm_year + 1900,
-		    tm->tm_hour, tm->tm_min, tm->tm_sec,
-		    sign, offset / 60, offset % 60);
+	return TRUE;
+}
+
+/* The original's Original-Recipient when it is exactly
+   "rfc822" ";" addr-spec (RFC 8098 §3.2.3), with CFWS (folding included)
+   around the parts: the address (in *maddr_r) is then written anew.
+   Anything else, also another address type, gives FALSE. */
+static bool
+mdn_original_recipient(const char *raw, struct message_address *maddr_r)
+{
+	struct rfc822_parser_context parser;
+	string_t *type, *local, *domain;
+	bool valid = FALSE;
+	int ret;
+
+	if (raw == NULL || strlen(raw) > MDN_FIELD_VALUE_MAX)
+		return FALSE;
+	type = t_str_new(16);
+	local = t_str_new(64);
+	domain = t_str_new(64);
+	rfc822_parser_init(&parser, (const unsigned char *)raw, strlen(raw),
+			   NULL);
+	if (rfc822_skip_lwsp(&parser) > 0 &&
+	    rfc822_parse_atom(&parser, type) > 0 &&
+	    strcasecmp(str_c(type), "rfc822") == 0 && *parser.data == ';') {
+		parser.data++;
+		if (rfc822_skip_lwsp(&parser) <= 0)
+			ret = -1;
+		else if (*parser.data == '"')
+			ret = rfc822_parse_quoted_string(&parser, local);
+		else
+			ret = rfc822_parse_dot_atom(&parser, local);
+		/* the domain, then nothing but CFWS */
+		valid = ret > 0 && *parser.data == '@' &&
+			rfc822_parse_domain(&parser, domain) == 0;
+	}
+	rfc822_parser_deinit(&parser);
+
+	/* "rfc822" is an ASCII address (RFC 6533 has "utf-8" for the
+	   others); the local part may contain spaces, kept quoted */
+	if (!valid || str_len(local) == 0 ||
+	    !mdn_is_printable_ascii(str_c(local), TRUE) ||
+	    !mdn_is_printable_ascii(str_c(domain), FALSE))
+		return FALSE;
+	message_address_init(maddr_r, NULL, str_c(local), str_c(domain));
+	return TRUE;
 }
 
 static bool mdn_boundary_is_valid(const char *boundary)
@@ -394,7 +552,7 @@ static bool mdn_boundary_is_valid(const char *boundary)
 static bool mdn_has_control_chars(const char *str)
 {
 	for (; *str != '\0'; str++) {
-		if ((unsigned char)*str < 0x20 || *str == 0x7f)
+		if (mdn_is_ctl(*str))
 			return TRUE;
 	}
 	return FALSE;
@@ -402,63 +560,43 @@ static bool mdn_has_control_chars(const char *str)
 
 /* ---- quoted-printable ---- */
 
-static inline bool
-mdn_qp_must_encode(unsigned char c, bool line_start, bool line_end)
-{
-	if (c == ' ' || c == '\t') {
-		/* RFC 2045 §6.7 (3): no whitespace at the end of a line */
-		return line_end;
-	}
-	if (c == '=' || c < 0x20 || c >= 0x7f)
-		return TRUE;
-	/* A line starting with "--" could be taken for a boundary, whatever
-	   the original contains. */
-	return c == '-' && line_start;
-}
-
-/* Encode one line (without its line break) and end it with CRLF. */
-static void
-mdn_qp_append_line(string_t *out, const unsigned char *data, size_t size)
-{
-	size_t i, line_len = 0, need;
-	bool encode, last;
-
-	for (i = 0; i < size; i++) {
-		last = i + 1 == size;
-		encode = mdn_qp_must_encode(data[i], line_len == 0, last);
-		need = encode ? 3 : 1;
-		/* a soft break needs room for its '=' unless this is the
-		   line's last character */
-		if (line_len + need > MDN_QP_LINE_LEN - (last ? 0 : 1)) {
-			str_append(out, "=\r\n");
-			line_len = 0;
-			encode = mdn_qp_must_encode(data[i], TRUE, last);
-			need = encode ? 3 : 1;
-		}
-		if (encode)
-			str_printfa(out, "=%02X", data[i]);
-		else
-			str_append_c(out, data[i]);
-		line_len += need;
-	}
-	str_append(out, "\r\n");
-}
-
-/* Encode text whose lines end in LF or CRLF. */
+/* Text whose lines end in LF or CRLF, quoted-printable through lib-mail's
+   encoder, one line at a time for two things the encoder leaves to its
+   caller: whitespace at the end of a line is followed by a soft line
+   break (RFC 2045 §6.7 (3); the encoder leaves it raw before a line
+   break, where transports strip it), and a leading '-' is encoded, so that
+   no line of a part starts like a boundary (RFC 2046 §5.1.1). The
+   encoder's lines are kept 3 shorter to leave room for that "=2D". */
 static void
 mdn_qp_append_text(string_t *out, const unsigned char *data, size_t size)
 {
-	const unsigned char *end = data + size, *nl;
+	const unsigned char *end = data + size, *line, *nl;
+	struct qp_encoder *qp;
 	size_t len;
 
+	qp = qp_encoder_init(out, MDN_QP_LINE_LEN - 3, 0);
 	while (data < end) {
 		nl = memchr(data, '\n', end - data);
-		len = (nl == NULL ? end : nl) - data;
-		if (nl != NULL && len > 0 && data[len - 1] == '\r')
-			len--;
-		mdn_qp_append_line(out, data, len);
+		line = data;
+		len = (nl == NULL ? end : nl) - line;
 		data = nl == NULL ? end : nl + 1;
+		if (nl != NULL && len > 0 && line[len - 1] == '\r')
+			len--;
+
+		if (len > 0 && line[0] == '-') {
+			str_append(out, "=2D");
+			line++;
+			len--;
+		}
+		qp_encoder_more(qp, line, len);
+		/* a lone '=' at the end is the soft break finish() put after
+		   trailing whitespace: an encoded '=' is "=3D" */
+		qp_encoder_finish(qp);
+		if (str_data(out)[str_len(out) - 1] == '=')
+			str_append(out, "\r\n");
+		str_append(out, "\r\n");
 	}
+	qp_encoder_deinit(&qp);
 }
 
 /* ---- the parts ---- */
@@ -491,6 +629,7 @@ mdn_append_report_part(string_t *out,
 		       const struct readreceipt_mdn_input *input,
 		       const char *orig_msgid)
 {
+	struct message_address orig_rcpt;
 	const char *value;
 
 	str_append(out, "Content-Type: message/disposition-notification\r\n"
@@ -502,17 +641,13 @@ mdn_append_report_part(string_t *out,
 		if (*value != '\0')
 			str_printfa(out, "Reporting-UA: %s\r\n", value);
 	}
-	if (input->orig_original_recipient != NULL) {
-		/* RFC 8098 §3.2.3: the value of the original's header, which
-		   is "address-type; generic-address"; a value without the
-		   type is taken as an Internet mail address */
-		value = mdn_sanitize_field_value(
-			input->orig_original_recipient);
-		if (*value != '\0') {
-			str_printfa(out, "Original-Recipient: %s%s\r\n",
-				    strchr(value, ';') == NULL ?
-				    "rfc822; " : "", value);
-		}
+	/* RFC 8098 §3.2.3: copied from the original's header, when it is
+	   one the report can carry */
+	if (mdn_original_recipient(input->orig_original_recipient,
+				   &orig_rcpt)) {
+		str_append(out, "Original-Recipient: rfc822; ");
+		mdn_append_addr_spec(out, &orig_rcpt);
+		str_append(out, "\r\n");
 	}
 	str_append(out, "Final-Recipient: rfc822; ");
 	mdn_append_address(out, input->user_email);
@@ -523,24 +658,6 @@ mdn_append_report_part(string_t *out,
 		    input->automatic ?
 		    "automatic-action/MDN-sent-automatically" :
 		    "manual-action/MDN-sent-manually");
-}
-
-/* TRUE if the header line starting at data begins the named field */
-static bool
-mdn_line_is_field(const unsigned char *data, size_t size, const char *name)
-{
-	size_t name_len = strlen(name);
-
-	if (size <= name_len || strncasecmp((const char *)data, name,
-					    name_len) != 0)
-		return FALSE;
-	for (data += name_len, size -= name_len; size > 0; data++, size--) {
-		if (*data == ':')
-			return TRUE;
-		if (!mdn_is_wsp(*data))
-			return FALSE;
-	}
-	return FALSE;
 }
 
 /* TRUE if a header line cannot be sent as 7bit as it is */
@@ -558,47 +675,76 @@ static bool mdn_line_needs_qp(const unsigned char *data, size_t size)
 	return FALSE;
 }
 
-/* The original's header, CRLF line endings, without its
-   Disposition-Notification-To field (so that nothing that reads the
-   receipt carelessly can take it for a new request), cut at a line
-   boundary to READRECEIPT_MDN_HEADERS_MAX. Returns the text and whether
-   it needs quoted-printable. */
+static void
+mdn_orig_header_filter(struct header_filter_istream *input ATTR_UNUSED,
+		       struct message_header_line *hdr, bool *matched,
+		       void *context ATTR_UNUSED)
+{
+	/* the empty line that ends the header is not part of the copy */
+	if (hdr != NULL && hdr->eoh)
+		*matched = TRUE;
+}
+
+/* The original's header through lib-mail's header filter (as lib-lda's
+   rejections do it): CRLF line endings, without the fields of
+   mdn_orig_header_exclude and without the body, cut at a line boundary to
+   READRECEIPT_MDN_HEADERS_MAX. Sets *needs_qp_r if a line is not fit for
+   7bit. */
 static string_t *
 mdn_get_orig_header(const struct readreceipt_mdn_input *input,
 		    bool *needs_qp_r)
 {
-	const unsigned char *p = input->orig_header;
-	const unsigned char *end = p + input->orig_header_size, *nl;
-	string_t *hdr = t_str_new(I_MIN(input->orig_header_size + 64,
-					READRECEIPT_MDN_HEADERS_MAX));
-	size_t len;
-	bool skipping = FALSE;
+	struct istream *input_data, *filter;
+	const unsigned char *data, *p, *nl;
+	string_t *hdr;
+	size_t size, len, line_start;
+
+	hdr = t_str_new(I_MIN(input->orig_header_size + 64,
+			      READRECEIPT_MDN_HEADERS_MAX + 1));
+	input_data = i_stream_create_from_data(input->orig_header,
+					       input->orig_header_size);
+	filter = i_stream_create_header_filter(input_data,
+		HEADER_FILTER_EXCLUDE | HEADER_FILTER_HIDE_BODY,
+		mdn_orig_header_exclude, N_ELEMENTS(mdn_orig_header_exclude),
+		mdn_orig_header_filter, (void *)NULL);
+	i_stream_unref(&input_data);
+	/* one byte more than the limit tells whether the last line
+	   fitted */
+	while (str_len(hdr) <= READRECEIPT_MDN_HEADERS_MAX &&
+	       i_stream_read_more(filter, &data, &size) > 0) {
+		size = I_MIN(size, READRECEIPT_MDN_HEADERS_MAX + 1 -
+			     str_len(hdr));
+		str_append_data(hdr, data, size);
+		i_stream_skip(filter, size);
+	}
+	/* a memory stream cannot fail to read */
+	i_assert(filter->stream_errno == 0);
+	i_stream_unref(&filter);
+
+	if (str_len(hdr) > READRECEIPT_MDN_HEADERS_MAX) {
+		/* keep the lines that fit completely */
+		data = str_data(hdr);
+		for (len = READRECEIPT_MDN_HEADERS_MAX;
+		     len > 0 && data[len - 1] != '\n'; len--) ;
+		str_truncate(hdr, len);
+	} else if (str_len(hdr) > 0 &&
+		   str_data(hdr)[str_len(hdr) - 1] != '\n') {
+		/* the last line had no line break */
+		str_append(hdr, "\r\n");
+	}
 
 	*needs_qp_r = FALSE;
-	while (p < end) {
-		nl = memchr(p, '\n', end - p);
-		len = (nl == NULL ? end : nl) - p;
-		if (nl != NULL && len > 0 && p[len - 1] == '\r')
+	data = str_data(hdr);
+	for (line_start = 0; line_start < str_len(hdr); ) {
+		p = data + line_start;
+		nl = memchr(p, '\n', str_len(hdr) - line_start);
+		i_assert(nl != NULL);
+		len = nl - p;
+		if (len > 0 && p[len - 1] == '\r')
 			len--;
-		if (len == 0) {
-			/* the empty line that ends the header */
-			break;
-		}
-
-		if (!mdn_is_wsp(p[0])) {
-			skipping = mdn_line_is_field(p, len,
-				"Disposition-Notification-To");
-		}
-		if (!skipping) {
-			if (str_len(hdr) + len + 2 >
-			    READRECEIPT_MDN_HEADERS_MAX)
-				break;
-			if (mdn_line_needs_qp(p, len))
-				*needs_qp_r = TRUE;
-			str_append_data(hdr, p, len);
-			str_append(hdr, "\r\n");
-		}
-		p = nl == NULL ? end : nl + 1;
+		if (mdn_line_needs_qp(p, len))
+			*needs_qp_r = TRUE;
+		line_start = nl - data + 1;
 	}
 	return hdr;
 }
@@ -625,20 +771,16 @@ mdn_append_header(string_t *out, const struct readreceipt_mdn_input *input,
 {
 	string_t *field = t_str_new(256);
 	string_t *encoded = t_str_new(512);
-	unsigned int i;
 
 	str_append(field, "From: ");
-	mdn_append_address(field, input->user_email);
+	mdn_append_address_list(field, &input->user_email, 1);
 	mdn_append_field(out, str_c(field));
 
 	/* RFC 8098 §2.1: the receipt goes to the requested addresses */
 	str_truncate(field, 0);
 	str_append(field, "To: ");
-	for (i = 0; i < input->recipients_count; i++) {
-		if (i > 0)
-			str_append(field, ", ");
-		mdn_append_address(field, input->recipients[i]);
-	}
+	mdn_append_address_list(field, input->recipients,
+				input->recipients_count);
 	mdn_append_field(out, str_c(field));
 
 	/* The field name goes through the encoder too, so that it knows
@@ -653,7 +795,8 @@ mdn_append_header(string_t *out, const struct readreceipt_mdn_input *input,
 	message_header_encode(str_c(field), encoded);
 	mdn_append_field(out, str_c(encoded));
 
-	mdn_append_date(out, input->date, input->tz_offset_mins);
+	/* in the process' local time zone */
+	str_printfa(out, "Date: %s\r\n", message_date_create(input->date));
 	str_printfa(out, "Message-ID: %s\r\n", input->message_id);
 	if (orig_msgid != NULL) {
 		str_printfa(out, "In-Reply-To: %s\r\n", orig_msgid);

@@ -6,19 +6,19 @@
 #include "strnum.h"
 #include "str-sanitize.h"
 #include "unichar.h"
+#include "istream.h"
+#include "json-parser.h"
 #include "readreceipt-pending.h"
 
-/* The value is read and written by this file alone rather than with lib's
-   JSON helpers: json-parser takes raw control characters and invalid UTF-8
-   inside strings, and json_append_escaped() leaves DEL raw. An entry is
-   also set by clients (SETMETADATA) and doveadm, so it is checked fully.
-   Every loop advances over the input, which is at most
-   READRECEIPT_PENDING_JSON_MAX bytes; only the skipping of unknown values
-   recurses, and that is bounded by this many levels of objects and arrays,
-   the root object being the first. */
+/* The value is written with json_append_escaped() and read with lib's
+   json-parser. An entry can also be set by anyone who can write the
+   attribute dict, so what the parser leaves to its caller is checked
+   here: strings must be valid UTF-8 (the parser copies raw bytes), a key
+   counts once, the types are right, and nesting is bounded. The parser
+   does not recurse; its nesting state grows with the input, which is at
+   most READRECEIPT_PENDING_JSON_MAX bytes. This many levels of objects
+   and arrays are accepted, the root object being the first. */
 #define READRECEIPT_PENDING_JSON_MAX_DEPTH 16
-/* the level of a value in the root object */
-#define READRECEIPT_PENDING_MEMBER_DEPTH 2
 
 /* A value quoted in an error message is cut to this many bytes. */
 #define READRECEIPT_PENDING_ERROR_VALUE_MAX_LEN 64
@@ -50,10 +50,17 @@ static const struct {
 
 struct readreceipt_pending_parser {
 	pool_t pool;
-	const unsigned char *start, *data, *end;
-	/* the last string parsed, decoded (scratch, reused) */
-	string_t *value;
+	struct json_parser *json;
+	struct readreceipt_pending *pending;
+	/* the level of the last token: 1 is inside the root object */
+	unsigned int depth;
+	/* READRECEIPT_PENDING_HAVE_* of the keys seen */
+	unsigned int have;
+	/* The first error about the content. The whole value is parsed
+	   anyway, so that invalid JSON is reported as such. */
 	const char *error;
+	/* json_parse_next() found no more tokens */
+	bool end;
 };
 
 /*
@@ -63,48 +70,8 @@ struct readreceipt_pending_parser {
 static void
 readreceipt_pending_append_string(string_t *out, const char *value)
 {
-	const unsigned char *data = (const unsigned char *)value;
-	size_t i, size = strlen(value);
-	unichar_t chr;
-	int len;
-
 	str_append_c(out, '"');
-	for (i = 0; i < size; ) {
-		if (data[i] < 0x80) {
-			if (data[i] == '"' || data[i] == '\\') {
-				str_append_c(out, '\\');
-				str_append_c(out, data[i]);
-			} else if (data[i] < 0x20 || data[i] == 0x7f) {
-				/* one form for every control character: DEL
-				   is valid raw JSON, but a client showing the
-				   value should not get it */
-				str_printfa(out, "\\u%04x", data[i]);
-			} else {
-				str_append_c(out, data[i]);
-			}
-			i++;
-			continue;
-		}
-		len = uni_utf8_get_char_n(data + i, size - i, &chr);
-		if (len <= 0) {
-			/* Each byte that does not start a valid sequence
-			   (stray continuation byte, overlong form, surrogate,
-			   beyond U+10FFFF, cut at the end) becomes one
-			   U+FFFD; the next byte is looked at on its own. */
-			str_append(out, UNICODE_REPLACEMENT_CHAR_UTF8);
-			i++;
-			continue;
-		}
-		if ((chr >= 0x80 && chr <= 0x9f) ||
-		    chr == 0x2028 || chr == 0x2029) {
-			/* C1 controls, and the separators that end a line
-			   in JavaScript */
-			str_printfa(out, "\\u%04x", chr);
-		} else {
-			str_append_data(out, data + i, len);
-		}
-		i += len;
-	}
+	json_append_escaped(out, value);
 	str_append_c(out, '"');
 }
 
@@ -142,603 +109,288 @@ void readreceipt_pending_to_json(const struct readreceipt_pending *pending,
  * Parsing
  */
 
-static void
-readreceipt_pending_syntax_error(struct readreceipt_pending_parser *parser,
-				 const char *expected)
+static void ATTR_FORMAT(2, 3)
+readreceipt_pending_error(struct readreceipt_pending_parser *parser,
+			  const char *fmt, ...)
 {
-	size_t offset = parser->data - parser->start;
-	unsigned char c;
+	va_list args;
 
-	if (parser->data >= parser->end) {
-		parser->error = t_strdup_printf(
-			"Unexpected end of the value (expected %s)", expected);
+	if (parser->error != NULL)
+		return;
+	va_start(args, fmt);
+	parser->error = t_strdup_vprintf(fmt, args);
+	va_end(args);
+}
+
+/* The next token, with the checks lib's parser leaves to its caller.
+   FALSE at the end of the input or at invalid JSON, which
+   json_parser_deinit() then reports. */
+static bool
+readreceipt_pending_next(struct readreceipt_pending_parser *parser,
+			 enum json_type *type_r, const char **value_r)
+{
+	if (parser->end)
+		return FALSE;
+	if (json_parse_next(parser->json, type_r, value_r) <= 0) {
+		parser->end = TRUE;
+		return FALSE;
+	}
+	switch (*type_r) {
+	case JSON_TYPE_OBJECT:
+	case JSON_TYPE_ARRAY:
+		if (++parser->depth > READRECEIPT_PENDING_JSON_MAX_DEPTH) {
+			readreceipt_pending_error(parser,
+				"Nested more than %u levels deep",
+				READRECEIPT_PENDING_JSON_MAX_DEPTH);
+		}
+		break;
+	case JSON_TYPE_OBJECT_END:
+	case JSON_TYPE_ARRAY_END:
+		i_assert(parser->depth > 0);
+		parser->depth--;
+		break;
+	case JSON_TYPE_OBJECT_KEY:
+	case JSON_TYPE_STRING:
+		if (!uni_utf8_str_is_valid(*value_r)) {
+			readreceipt_pending_error(parser,
+				"Invalid UTF-8 in the string \"%s\"",
+				str_sanitize(*value_r,
+				READRECEIPT_PENDING_ERROR_VALUE_MAX_LEN));
+		}
+		break;
+	case JSON_TYPE_NUMBER:
+	case JSON_TYPE_TRUE:
+	case JSON_TYPE_FALSE:
+	case JSON_TYPE_NULL:
+		break;
+	}
+	return TRUE;
+}
+
+/* Skip the rest of a value whose first token was type: an unknown key's,
+   or one of the wrong type. Every token is still looked at, so that the
+   checks above hold for the whole value. */
+static void
+readreceipt_pending_skip(struct readreceipt_pending_parser *parser,
+			 enum json_type type)
+{
+	unsigned int depth = parser->depth;
+	const char *value;
+
+	if (type != JSON_TYPE_OBJECT && type != JSON_TYPE_ARRAY)
+		return;
+	/* until the end of the container at depth */
+	while (parser->depth >= depth &&
+	       readreceipt_pending_next(parser, &type, &value)) ;
+}
+
+static const char *
+readreceipt_pending_string(struct readreceipt_pending_parser *parser,
+			   enum json_type type, const char *value,
+			   const char *key)
+{
+	if (type != JSON_TYPE_STRING) {
+		readreceipt_pending_error(parser, "\"%s\" is not a string",
+					  key);
+		readreceipt_pending_skip(parser, type);
+		return NULL;
+	}
+	return p_strdup(parser->pool, value);
+}
+
+static void
+readreceipt_pending_parse_to(struct readreceipt_pending_parser *parser,
+			     enum json_type type)
+{
+	struct readreceipt_pending *pending = parser->pending;
+	const char *value;
+
+	if (type != JSON_TYPE_ARRAY) {
+		readreceipt_pending_error(parser, "\"to\" is not an array");
+		readreceipt_pending_skip(parser, type);
 		return;
 	}
-	c = *parser->data;
-	if (c > 0x20 && c < 0x7f) {
-		parser->error = t_strdup_printf(
-			"Unexpected '%c' at offset %zu (expected %s)",
-			c, offset, expected);
-	} else {
-		parser->error = t_strdup_printf(
-			"Unexpected byte 0x%02x at offset %zu (expected %s)",
-			c, offset, expected);
-	}
-}
-
-static void
-readreceipt_pending_skip_ws(struct readreceipt_pending_parser *parser)
-{
-	while (parser->data < parser->end &&
-	       (*parser->data == ' ' || *parser->data == '\t' ||
-		*parser->data == '\r' || *parser->data == '\n'))
-		parser->data++;
-}
-
-static bool
-readreceipt_pending_skip_char(struct readreceipt_pending_parser *parser,
-			      unsigned char c)
-{
-	readreceipt_pending_skip_ws(parser);
-	if (parser->data < parser->end && *parser->data == c) {
-		parser->data++;
-		return TRUE;
-	}
-	return FALSE;
-}
-
-static int
-readreceipt_pending_parse_hex4(struct readreceipt_pending_parser *parser,
-			       unichar_t *chr_r)
-{
-	unichar_t chr = 0;
-	unsigned int i;
-	unsigned char c;
-
-	for (i = 0; i < 4; i++) {
-		if (parser->data >= parser->end) {
-			readreceipt_pending_syntax_error(parser,
-							 "a hex digit");
-			return -1;
-		}
-		c = *parser->data;
-		if (c >= '0' && c <= '9')
-			chr = chr * 16 + (c - '0');
-		else if (c >= 'a' && c <= 'f')
-			chr = chr * 16 + (c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			chr = chr * 16 + (c - 'A' + 10);
-		else {
-			readreceipt_pending_syntax_error(parser,
-							 "a hex digit");
-			return -1;
-		}
-		parser->data++;
-	}
-	*chr_r = chr;
-	return 0;
-}
-
-/* After "\u": append the character of one escape, or of a surrogate
-   pair. */
-static int
-readreceipt_pending_parse_unicode(struct readreceipt_pending_parser *parser)
-{
-	size_t offset = parser->data - parser->start - 2;
-	unichar_t chr, low;
-
-	if (readreceipt_pending_parse_hex4(parser, &chr) < 0)
-		return -1;
-	if (UTF16_VALID_LOW_SURROGATE(chr)) {
-		parser->error = t_strdup_printf(
-			"Unpaired surrogate \\u%04x at offset %zu",
-			chr, offset);
-		return -1;
-	}
-	if (UTF16_VALID_HIGH_SURROGATE(chr)) {
-		if (parser->end - parser->data < 2 ||
-		    parser->data[0] != '\\' || parser->data[1] != 'u') {
-			parser->error = t_strdup_printf(
-				"Unpaired surrogate \\u%04x at offset %zu",
-				chr, offset);
-			return -1;
-		}
-		parser->data += 2;
-		if (readreceipt_pending_parse_hex4(parser, &low) < 0)
-			return -1;
-		if (!UTF16_VALID_LOW_SURROGATE(low)) {
-			parser->error = t_strdup_printf(
-				"Unpaired surrogate \\u%04x at offset %zu",
-				chr, offset);
-			return -1;
-		}
-		chr = uni_join_surrogate(chr, low);
-	}
-	if (chr == 0) {
-		/* the value ends up in NUL-terminated strings */
-		parser->error = t_strdup_printf(
-			"NUL character (\\u0000) at offset %zu",
-			offset);
-		return -1;
-	}
-	uni_ucs4_to_utf8_c(chr, parser->value);
-	return 0;
-}
-
-static int
-readreceipt_pending_parse_escape(struct readreceipt_pending_parser *parser)
-{
-	unsigned char c;
-
-	/* at the backslash */
-	parser->data++;
-	if (parser->data >= parser->end) {
-		readreceipt_pending_syntax_error(parser, "an escape");
-		return -1;
-	}
-	c = *parser->data++;
-	switch (c) {
-	case '"':
-	case '\\':
-	case '/':
-		str_append_c(parser->value, c);
-		return 0;
-	case 'b':
-		str_append_c(parser->value, '\b');
-		return 0;
-	case 'f':
-		str_append_c(parser->value, '\f');
-		return 0;
-	case 'n':
-		str_append_c(parser->value, '\n');
-		return 0;
-	case 'r':
-		str_append_c(parser->value, '\r');
-		return 0;
-	case 't':
-		str_append_c(parser->value, '\t');
-		return 0;
-	case 'u':
-		return readreceipt_pending_parse_unicode(parser);
-	}
-	parser->data--;
-	readreceipt_pending_syntax_error(parser, "an escape");
-	return -1;
-}
-
-/* At the opening quote: decode the string into parser->value. */
-static int
-readreceipt_pending_parse_string(struct readreceipt_pending_parser *parser)
-{
-	unichar_t chr;
-	unsigned char c;
-	int len;
-
-	i_assert(parser->data < parser->end && *parser->data == '"');
-	parser->data++;
-
-	str_truncate(parser->value, 0);
-	for (;;) {
-		if (parser->data >= parser->end) {
-			readreceipt_pending_syntax_error(parser, "'\"'");
-			return -1;
-		}
-		c = *parser->data;
-		if (c == '"') {
-			parser->data++;
-			return 0;
-		}
-		if (c == '\\') {
-			if (readreceipt_pending_parse_escape(parser) < 0)
-				return -1;
-		} else if (c < 0x20) {
-			readreceipt_pending_syntax_error(parser,
-				"an escaped control character");
-			return -1;
-		} else if (c < 0x80) {
-			str_append_c(parser->value, c);
-			parser->data++;
+	while (readreceipt_pending_next(parser, &type, &value) &&
+	       type != JSON_TYPE_ARRAY_END) {
+		if (type != JSON_TYPE_STRING) {
+			readreceipt_pending_error(parser,
+				"\"to\" has an item that is not a string");
+			readreceipt_pending_skip(parser, type);
+		} else if (value[0] == '\0') {
+			/* a normalized address is never empty; an empty one
+			   could not be sent to */
+			readreceipt_pending_error(parser,
+				"\"to\" has an empty address");
 		} else {
-			len = uni_utf8_get_char_n(parser->data,
-				parser->end - parser->data, &chr);
-			if (len <= 0) {
-				parser->error = t_strdup_printf(
-					"Invalid UTF-8 at offset %zu",
-					(size_t)(parser->data - parser->start));
-				return -1;
-			}
-			str_append_data(parser->value, parser->data, len);
-			parser->data += len;
+			value = p_strdup(parser->pool, value);
+			array_push_back(&pending->to, &value);
 		}
 	}
+	if (array_count(&pending->to) == 0)
+		readreceipt_pending_error(parser, "\"to\" has no address");
 }
-
-struct readreceipt_pending_number {
-	const unsigned char *digits;
-	size_t digits_len;
-	bool negative;
-	/* it has a fraction or an exponent */
-	bool fractional;
-};
 
 static void
-readreceipt_pending_skip_digits(struct readreceipt_pending_parser *parser)
-{
-	while (parser->data < parser->end &&
-	       *parser->data >= '0' && *parser->data <= '9')
-		parser->data++;
-}
-
-/* At '-' or a digit: a number as RFC 8259 section 6 has it. */
-static int
-readreceipt_pending_parse_number(struct readreceipt_pending_parser *parser,
-				 struct readreceipt_pending_number *num_r)
-{
-	i_zero(num_r);
-	if (*parser->data == '-') {
-		num_r->negative = TRUE;
-		parser->data++;
-	}
-	num_r->digits = parser->data;
-	if (parser->data >= parser->end ||
-	    *parser->data < '0' || *parser->data > '9') {
-		readreceipt_pending_syntax_error(parser, "a digit");
-		return -1;
-	}
-	if (*parser->data == '0')
-		parser->data++;
-	else
-		readreceipt_pending_skip_digits(parser);
-	num_r->digits_len = parser->data - num_r->digits;
-
-	if (parser->data < parser->end && *parser->data == '.') {
-		num_r->fractional = TRUE;
-		parser->data++;
-		if (parser->data >= parser->end ||
-		    *parser->data < '0' || *parser->data > '9') {
-			readreceipt_pending_syntax_error(parser, "a digit");
-			return -1;
-		}
-		readreceipt_pending_skip_digits(parser);
-	}
-	if (parser->data < parser->end &&
-	    (*parser->data == 'e' || *parser->data == 'E')) {
-		num_r->fractional = TRUE;
-		parser->data++;
-		if (parser->data < parser->end &&
-		    (*parser->data == '+' || *parser->data == '-'))
-			parser->data++;
-		if (parser->data >= parser->end ||
-		    *parser->data < '0' || *parser->data > '9') {
-			readreceipt_pending_syntax_error(parser, "a digit");
-			return -1;
-		}
-		readreceipt_pending_skip_digits(parser);
-	}
-	return 0;
-}
-
-static int
-readreceipt_pending_skip_literal(struct readreceipt_pending_parser *parser,
-				 const char *literal)
-{
-	size_t len = strlen(literal);
-
-	if ((size_t)(parser->end - parser->data) < len ||
-	    memcmp(parser->data, literal, len) != 0) {
-		readreceipt_pending_syntax_error(parser, "a value");
-		return -1;
-	}
-	parser->data += len;
-	return 0;
-}
-
-static int
-readreceipt_pending_skip_value(struct readreceipt_pending_parser *parser,
-			       unsigned int depth);
-
-static int
-readreceipt_pending_skip_container(struct readreceipt_pending_parser *parser,
-				   unsigned int depth)
-{
-	bool object = *parser->data == '{';
-	unsigned char close = object ? '}' : ']';
-
-	if (depth > READRECEIPT_PENDING_JSON_MAX_DEPTH) {
-		parser->error = t_strdup_printf(
-			"Nested more than %u levels deep at offset %zu",
-			READRECEIPT_PENDING_JSON_MAX_DEPTH,
-			(size_t)(parser->data - parser->start));
-		return -1;
-	}
-	parser->data++;
-	if (readreceipt_pending_skip_char(parser, close))
-		return 0;
-	do {
-		if (object) {
-			readreceipt_pending_skip_ws(parser);
-			if (parser->data >= parser->end ||
-			    *parser->data != '"') {
-				readreceipt_pending_syntax_error(parser,
-								 "a key");
-				return -1;
-			}
-			if (readreceipt_pending_parse_string(parser) < 0)
-				return -1;
-			if (!readreceipt_pending_skip_char(parser, ':')) {
-				readreceipt_pending_syntax_error(parser,
-								 "':'");
-				return -1;
-			}
-		}
-		if (readreceipt_pending_skip_value(parser, depth + 1) < 0)
-			return -1;
-	} while (readreceipt_pending_skip_char(parser, ','));
-
-	if (!readreceipt_pending_skip_char(parser, close)) {
-		readreceipt_pending_syntax_error(parser,
-			object ? "',' or '}'" : "',' or ']'");
-		return -1;
-	}
-	return 0;
-}
-
-/* Skip any value: an unknown key's, or one of the wrong type. depth is
-   its level, were it an object or array. */
-static int
-readreceipt_pending_skip_value(struct readreceipt_pending_parser *parser,
-			       unsigned int depth)
-{
-	struct readreceipt_pending_number num;
-
-	readreceipt_pending_skip_ws(parser);
-	if (parser->data >= parser->end) {
-		readreceipt_pending_syntax_error(parser, "a value");
-		return -1;
-	}
-	switch (*parser->data) {
-	case '"':
-		return readreceipt_pending_parse_string(parser);
-	case '{':
-	case '[':
-		return readreceipt_pending_skip_container(parser, depth);
-	case 't':
-		return readreceipt_pending_skip_literal(parser, "true");
-	case 'f':
-		return readreceipt_pending_skip_literal(parser, "false");
-	case 'n':
-		return readreceipt_pending_skip_literal(parser, "null");
-	case '-':
-	case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
-		return readreceipt_pending_parse_number(parser, &num);
-	}
-	readreceipt_pending_syntax_error(parser, "a value");
-	return -1;
-}
-
-/* A string value, allocated from the pool. type_error is the error when
-   the value is valid JSON of another type. */
-static int
-readreceipt_pending_get_string(struct readreceipt_pending_parser *parser,
-			       const char *type_error,
-			       const char **value_r)
-{
-	readreceipt_pending_skip_ws(parser);
-	if (parser->data >= parser->end || *parser->data != '"') {
-		/* skipped to tell a wrong type from a syntax error */
-		if (readreceipt_pending_skip_value(parser,
-				READRECEIPT_PENDING_MEMBER_DEPTH) == 0)
-			parser->error = type_error;
-		return -1;
-	}
-	if (readreceipt_pending_parse_string(parser) < 0)
-		return -1;
-	*value_r = p_strdup(parser->pool, str_c(parser->value));
-	return 0;
-}
-
-static int
-readreceipt_pending_parse_to(struct readreceipt_pending_parser *parser,
-			     struct readreceipt_pending *pending)
-{
-	const char *addr;
-
-	readreceipt_pending_skip_ws(parser);
-	if (parser->data >= parser->end || *parser->data != '[') {
-		if (readreceipt_pending_skip_value(parser,
-				READRECEIPT_PENDING_MEMBER_DEPTH) == 0)
-			parser->error = "\"to\" is not an array";
-		return -1;
-	}
-	parser->data++;
-	if (readreceipt_pending_skip_char(parser, ']')) {
-		parser->error = "\"to\" has no address";
-		return -1;
-	}
-	do {
-		if (readreceipt_pending_get_string(parser,
-				"\"to\" has an item that is not a string",
-				&addr) < 0)
-			return -1;
-		/* a normalized address is never empty; an empty one could
-		   not be sent to */
-		if (addr[0] == '\0') {
-			parser->error = "\"to\" has an empty address";
-			return -1;
-		}
-		array_push_back(&pending->to, &addr);
-	} while (readreceipt_pending_skip_char(parser, ','));
-
-	if (!readreceipt_pending_skip_char(parser, ']')) {
-		readreceipt_pending_syntax_error(parser, "',' or ']'");
-		return -1;
-	}
-	return 0;
-}
-
-static int
 readreceipt_pending_parse_reason(struct readreceipt_pending_parser *parser,
-				 struct readreceipt_pending *pending)
+				 enum json_type type, const char *value)
 {
-	const char *reason;
 	unsigned int i;
 
-	if (readreceipt_pending_get_string(parser,
-			"\"reason\" is not a string", &reason) < 0)
-		return -1;
+	value = readreceipt_pending_string(parser, type, value, "reason");
+	if (value == NULL)
+		return;
 	for (i = 0; i < N_ELEMENTS(readreceipt_pending_reasons); i++) {
-		if (strcmp(reason, readreceipt_pending_reasons[i]) == 0) {
+		if (strcmp(value, readreceipt_pending_reasons[i]) == 0) {
 			/* the constant, so callers may compare pointers or
 			   strings alike */
-			pending->reason = readreceipt_pending_reasons[i];
-			return 0;
+			parser->pending->reason =
+				readreceipt_pending_reasons[i];
+			return;
 		}
 	}
-	parser->error = t_strdup_printf("Unknown \"reason\" \"%s\"",
-		str_sanitize(reason, READRECEIPT_PENDING_ERROR_VALUE_MAX_LEN));
-	return -1;
+	readreceipt_pending_error(parser, "Unknown \"reason\" \"%s\"",
+		str_sanitize(value, READRECEIPT_PENDING_ERROR_VALUE_MAX_LEN));
 }
 
-static int
+static void
 readreceipt_pending_parse_since(struct readreceipt_pending_parser *parser,
-				struct readreceipt_pending *pending)
+				enum json_type type, const char *value)
 {
-	struct readreceipt_pending_number num;
-	uintmax_t value;
+	uintmax_t num;
 	time_t since;
 
-	readreceipt_pending_skip_ws(parser);
-	if (parser->data >= parser->end ||
-	    (*parser->data != '-' &&
-	     (*parser->data < '0' || *parser->data > '9'))) {
-		if (readreceipt_pending_skip_value(parser,
-				READRECEIPT_PENDING_MEMBER_DEPTH) == 0)
-			parser->error = "\"since\" is not a number";
-		return -1;
+	/* value is an RFC 8259 number, as the parser read it */
+	if (type != JSON_TYPE_NUMBER) {
+		readreceipt_pending_error(parser, "\"since\" is not a number");
+		readreceipt_pending_skip(parser, type);
+		return;
 	}
-	if (readreceipt_pending_parse_number(parser, &num) < 0)
-		return -1;
-	if (num.negative) {
-		parser->error = "\"since\" is negative";
-		return -1;
+	if (value[0] == '-') {
+		readreceipt_pending_error(parser, "\"since\" is negative");
+		return;
 	}
-	if (num.fractional) {
-		parser->error = "\"since\" is not an integer";
-		return -1;
+	if (strpbrk(value, ".eE") != NULL) {
+		readreceipt_pending_error(parser,
+					  "\"since\" is not an integer");
+		return;
 	}
 	/* out of range also when time_t cannot hold it */
 	since = (time_t)-1;
-	if (str_to_uintmax(t_strndup(num.digits, num.digits_len),
-			   &value) == 0) {
-		since = (time_t)value;
-		if ((uintmax_t)since != value)
+	if (str_to_uintmax(value, &num) == 0) {
+		since = (time_t)num;
+		if ((uintmax_t)since != num)
 			since = (time_t)-1;
 	}
 	if (since < 0) {
-		parser->error = "\"since\" is out of range";
-		return -1;
+		readreceipt_pending_error(parser,
+					  "\"since\" is out of range");
+		return;
 	}
-	pending->since = since;
-	return 0;
+	parser->pending->since = since;
 }
 
-static int
+/* After a key of the root object: its value */
+static void
 readreceipt_pending_parse_member(struct readreceipt_pending_parser *parser,
-				 struct readreceipt_pending *pending,
-				 unsigned int *have)
+				 const char *key)
 {
-	const char *key;
+	struct readreceipt_pending *pending = parser->pending;
+	enum json_type type;
+	const char *value;
 	unsigned int i, bit = 0;
-	int ret;
 
-	readreceipt_pending_skip_ws(parser);
-	if (parser->data >= parser->end || *parser->data != '"') {
-		readreceipt_pending_syntax_error(parser, "a key");
-		return -1;
-	}
-	if (readreceipt_pending_parse_string(parser) < 0)
-		return -1;
-	key = t_strdup(str_c(parser->value));
-	if (!readreceipt_pending_skip_char(parser, ':')) {
-		readreceipt_pending_syntax_error(parser, "':'");
-		return -1;
-	}
-
+	if (!readreceipt_pending_next(parser, &type, &value))
+		return;
 	for (i = 0; i < N_ELEMENTS(readreceipt_pending_keys); i++) {
 		if (strcmp(key, readreceipt_pending_keys[i].key) == 0)
 			bit = readreceipt_pending_keys[i].bit;
 	}
-	if (bit == 0)
-		return readreceipt_pending_skip_value(parser,
-			READRECEIPT_PENDING_MEMBER_DEPTH);
+	if (bit == 0) {
+		/* unknown keys are ignored */
+		readreceipt_pending_skip(parser, type);
+		return;
+	}
 	/* RFC 8259 leaves it to the reader which of two values counts;
 	   another reader might pick the other one */
-	if ((*have & bit) != 0) {
-		parser->error = t_strdup_printf("Duplicate key \"%s\"", key);
-		return -1;
+	if ((parser->have & bit) != 0) {
+		readreceipt_pending_error(parser, "Duplicate key \"%s\"", key);
+		readreceipt_pending_skip(parser, type);
+		return;
 	}
-	*have |= bit;
+	parser->have |= bit;
 
 	switch (bit) {
 	case READRECEIPT_PENDING_HAVE_TO:
-		ret = readreceipt_pending_parse_to(parser, pending);
+		readreceipt_pending_parse_to(parser, type);
 		break;
 	case READRECEIPT_PENDING_HAVE_SUBJECT:
-		ret = readreceipt_pending_get_string(parser,
-			"\"subject\" is not a string", &pending->subject);
+		pending->subject = readreceipt_pending_string(parser, type,
+							      value, key);
 		break;
 	case READRECEIPT_PENDING_HAVE_MESSAGE_ID:
-		ret = readreceipt_pending_get_string(parser,
-			"\"message_id\" is not a string",
-			&pending->message_id);
+		pending->message_id = readreceipt_pending_string(parser, type,
+								 value, key);
 		break;
 	case READRECEIPT_PENDING_HAVE_REASON:
-		ret = readreceipt_pending_parse_reason(parser, pending);
+		readreceipt_pending_parse_reason(parser, type, value);
 		break;
 	case READRECEIPT_PENDING_HAVE_SINCE:
-		ret = readreceipt_pending_parse_since(parser, pending);
+		readreceipt_pending_parse_since(parser, type, value);
 		break;
 	default:
 		i_unreached();
 	}
-	return ret;
 }
 
 static int
 readreceipt_pending_parse(struct readreceipt_pending_parser *parser,
-			  struct readreceipt_pending *pending)
+			  struct istream *input, const char **error_r)
 {
-	unsigned int i, have = 0;
+	enum json_type type;
+	const char *value, *error;
+	bool complete = FALSE;
+	unsigned int i;
 
-	readreceipt_pending_skip_ws(parser);
-	if (parser->data >= parser->end || *parser->data != '{') {
-		readreceipt_pending_syntax_error(parser, "'{'");
-		return -1;
-	}
-	parser->data++;
-	if (!readreceipt_pending_skip_char(parser, '}')) {
-		do {
-			if (readreceipt_pending_parse_member(parser, pending,
-							     &have) < 0)
-				return -1;
-		} while (readreceipt_pending_skip_char(parser, ','));
-		if (!readreceipt_pending_skip_char(parser, '}')) {
-			readreceipt_pending_syntax_error(parser,
-							 "',' or '}'");
-			return -1;
+	/* With JSON_PARSER_NO_ROOT_OBJECT the parser returns the root
+	   object's end too: without it, a value cut inside a string is not
+	   reported as invalid. */
+	parser->json = json_parser_init_flags(input,
+					      JSON_PARSER_NO_ROOT_OBJECT);
+	if (readreceipt_pending_next(parser, &type, &value)) {
+		if (type != JSON_TYPE_OBJECT) {
+			readreceipt_pending_error(parser,
+						  "Not a JSON object");
+			readreceipt_pending_skip(parser, type);
+		} else {
+			while (readreceipt_pending_next(parser, &type,
+							&value) &&
+			       type != JSON_TYPE_OBJECT_END) {
+				/* parse_member() reads the values */
+				i_assert(type == JSON_TYPE_OBJECT_KEY);
+				readreceipt_pending_parse_member(parser,
+					t_strdup(value));
+			}
 		}
+		complete = !parser->end;
+		/* the parser sees what follows the root value */
+		if (readreceipt_pending_next(parser, &type, &value))
+			complete = FALSE;
 	}
-	readreceipt_pending_skip_ws(parser);
-	if (parser->data < parser->end) {
-		readreceipt_pending_syntax_error(parser,
-						 "nothing after the object");
+	if (json_parser_deinit(&parser->json, &error) < 0) {
+		*error_r = t_strdup_printf("Invalid JSON: %s", error);
 		return -1;
 	}
-
+	if (!complete) {
+		*error_r = "Invalid JSON: Unexpected end of the value";
+		return -1;
+	}
+	if (parser->error != NULL) {
+		*error_r = parser->error;
+		return -1;
+	}
 	for (i = 0; i < N_ELEMENTS(readreceipt_pending_keys); i++) {
-		if ((have & readreceipt_pending_keys[i].bit) == 0) {
-			parser->error = t_strdup_printf("Missing key \"%s\"",
+		if ((parser->have & readreceipt_pending_keys[i].bit) == 0) {
+			*error_r = t_strdup_printf("Missing key \"%s\"",
 				readreceipt_pending_keys[i].key);
 			return -1;
 		}
@@ -752,6 +404,7 @@ int readreceipt_pending_from_json(pool_t pool, const char *json,
 {
 	struct readreceipt_pending_parser parser;
 	struct readreceipt_pending pending;
+	struct istream *input;
 	size_t len = strlen(json);
 	int ret;
 
@@ -768,12 +421,10 @@ int readreceipt_pending_from_json(pool_t pool, const char *json,
 	T_BEGIN {
 		i_zero(&parser);
 		parser.pool = pool;
-		parser.start = parser.data = (const unsigned char *)json;
-		parser.end = parser.start + len;
-		parser.value = t_str_new(128);
-		ret = readreceipt_pending_parse(&parser, &pending);
-		if (ret < 0)
-			*error_r = parser.error;
+		parser.pending = &pending;
+		input = i_stream_create_from_data(json, len);
+		ret = readreceipt_pending_parse(&parser, input, error_r);
+		i_stream_unref(&input);
 	} T_END_PASS_STR_IF(ret < 0, error_r);
 
 	if (ret < 0)

@@ -3,6 +3,7 @@
 #include "lib.h"
 #include "array.h"
 #include "str.h"
+#include "str-sanitize.h"
 #include "ioloop.h"
 #include "hostpid.h"
 #include "net.h"
@@ -18,6 +19,7 @@
 #include "smtp-submit-settings.h"
 #include "mail-user.h"
 #include "readreceipt-settings.h"
+#include "readreceipt-mdn.h"
 #include "readreceipt-send.h"
 
 #define READRECEIPT_SENDMAIL_PATH_DEFAULT "/usr/sbin/sendmail"
@@ -40,8 +42,8 @@ struct readreceipt_send {
 	bool aborted:1;
 };
 
-/* Parse the normalized addresses into SMTP paths, before anything is
-   set up. Returns 0, or -1 with *error_r for one that SMTP cannot take. */
+/* The normalized addresses as SMTP paths, before anything is set up.
+   Returns 0, or -1 with *error_r for one that SMTP cannot take. */
 static int
 readreceipt_send_parse_recipients(const ARRAY_TYPE(const_string) *recipients,
 				  ARRAY_TYPE(smtp_address_const) *addrs_r,
@@ -53,12 +55,11 @@ readreceipt_send_parse_recipients(const ARRAY_TYPE(const_string) *recipients,
 
 	t_array_init(addrs_r, array_count(recipients));
 	array_foreach_elem(recipients, rcpt) {
-		if (smtp_address_parse_path(pool_datastack_create(),
-				t_strconcat("<", rcpt, ">", NULL),
-				SMTP_ADDRESS_PARSE_FLAG_ALLOW_LOCALPART,
-				&parsed, &error) < 0) {
+		if (readreceipt_mdn_smtp_address(pool_datastack_create(), rcpt,
+						 &parsed, &error) < 0) {
 			*error_r = t_strdup_printf(
-				"Invalid recipient address %s: %s", rcpt, error);
+				"Invalid recipient address %s: %s",
+				str_sanitize(rcpt, 256), error);
 			return -1;
 		}
 		addr = parsed;

@@ -201,7 +201,6 @@ readreceipt_job_build(struct readreceipt_job *job,
 	struct mailbox_metadata metadata;
 	buffer_t *header = NULL;
 	struct mail *mail;
-	struct tm *tm;
 	int ret = 1;
 
 	if (mailbox_get_metadata(job->box, MAILBOX_METADATA_GUID,
@@ -257,8 +256,6 @@ readreceipt_job_build(struct readreceipt_job *job,
 	input.automatic = (rec->flags & READRECEIPT_RECORD_FLAG_MANUAL) == 0;
 	input.include_headers = set->include_headers;
 	input.date = ioloop_time;
-	tm = localtime(&input.date);
-	input.tz_offset_mins = tm == NULL ? 0 : utc_offset(tm, input.date);
 	/* the same for every try, so that a duplicate after a crash can
 	   be recognised */
 	input.message_id = readreceipt_record_message_id(metadata.guid,

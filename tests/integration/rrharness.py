@@ -308,6 +308,8 @@ class SinkMessage:
         self.eml = info["eml"]
         self.mail_from = info["mail_from"]
         self.rcpt_tos = info["rcpt_tos"]
+        # the RCPT TO arguments as sent, e.g. '<"john doe"@example.org>'
+        self.rcpt_args = info.get("rcpt_args", [])
         self.time = info["time"]
         # the session had switched to TLS (STARTTLS) before MAIL FROM
         self.tls = bool(info.get("tls"))

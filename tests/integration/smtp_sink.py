@@ -5,7 +5,8 @@ Listens on one loopback port and records what arrives in a directory:
 
   accept    every message is accepted (250) and stored as NNNNNN.eml (the
             raw DATA) plus NNNNNN.json (envelope: mail_from, rcpt_tos, eml,
-            time, tls); the .json is written last, so a .json always has a
+            time, tls; rcpt_args: the RCPT TO arguments exactly as the client
+            sent them); the .json is written last, so a .json always has a
             complete .eml. A message is recorded only once its 250 reply to
             DATA was written to a connection that was still open: a client
             that went away before that reply (see --data-delay) left no
@@ -141,6 +142,17 @@ class RecordingSMTP(SMTP):
         record.commit()
         await self._writer.drain()
 
+    async def smtp_RCPT(self, arg):
+        # rcpt_tos has the address as aiosmtpd parsed it; keep the
+        # argument as the client wrote it too ("<path>" and parameters)
+        before = len(self.envelope.rcpt_tos)
+        await super().smtp_RCPT(arg)
+        if len(self.envelope.rcpt_tos) > before:
+            if not hasattr(self.envelope, "rcpt_args"):
+                self.envelope.rcpt_args = []
+            self.envelope.rcpt_args.append(
+                self._strip_command_keyword("TO:", arg))
+
     async def smtp_MAIL(self, arg):
         if self.require_tls and self.session.ssl is None:
             return await self.push("530 5.7.0 Must issue a STARTTLS "
@@ -165,6 +177,7 @@ class AcceptHandler:
         info = {
             "mail_from": bare_address(envelope.mail_from),
             "rcpt_tos": [bare_address(a) for a in envelope.rcpt_tos],
+            "rcpt_args": getattr(envelope, "rcpt_args", []),
             "peer": list(session.peer) if session.peer else None,
             "tls": session_tls(session),
         }

@@ -194,6 +194,30 @@ def test_optional_report_fields(new_user):
     assert 'message_id=""' in line["_line"]
 
 
+def test_quoted_local_part_survives(new_user):
+    """A requester whose local part needs quotes gets the receipt: the
+    relay sees the quoted path in RCPT TO, and the receipt's To: keeps
+    the quotes."""
+    requester = '"john doe"@example.org'
+    user = new_user(readreceipt_allow="@example.org", **AUTO)
+    mid = user.deliver(frm=requester, mail_from=requester)
+    open_first(user, message_id=mid)
+    assert_decision(user, mid, decision="sent", reason="automatic",
+                    trigger="open")
+    receipt = only(user.receipts_for(mid), "receipt")
+    assert receipt.rcpt_args == ['<"john doe"@example.org>']
+    assert receipt.rcpt_tos == [requester]
+    header_block = receipt.raw.split(b"\r\n\r\n", 1)[0]
+    to = re.search(rb"(?im)^To:((?:.*)(?:\r\n[ \t].*)*)", header_block)
+    assert to is not None
+    assert b'<"john doe"@example.org>' in to.group(1).replace(b"\r\n", b"")
+    assert [a.addr_spec for a in receipt.msg["To"].addresses] == [requester]
+    # the report names the user, not the requester
+    fields = disposition_fields(receipt.msg)
+    assert normalize_ws(fields["final-recipient"]).lower() == \
+        "rfc822; " + user.email
+
+
 def test_include_headers(new_user):
     user = new_user(readreceipt_include_headers="yes", **AUTO)
     mid = deliver_and_open(user)

@@ -14,9 +14,12 @@
 #include "message-header-parser.h"
 #include "message-parser.h"
 #include "qp-decoder.h"
+#include "smtp-address.h"
 #include "readreceipt-mdn.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 /* Every receipt is built and then read back with Dovecot's own message
    parser; the checks look at what a receiving client would see. */
@@ -375,13 +378,14 @@ test_check_header(const struct mdn_case *c, const struct test_part *top,
 		       t_strconcat("Read: ", c->expect_subject, NULL),
 		       t_strndup(decoded->data, decoded->used));
 
+	/* in the local time zone, which test_mdn_input() set */
 	value = test_field_get(top, "Date");
 	if (!message_date_parse((const unsigned char *)value, strlen(value),
 				&date, &tz))
 		test_fail("unparsable Date: %s", value);
-	if (date != input->date || tz != input->tz_offset_mins) {
+	if (date != input->date || tz != c->tz_offset_mins) {
 		test_fail("Date %s: expected %ld %+d, got %ld %+d", value,
-			  (long)input->date, input->tz_offset_mins,
+			  (long)input->date, c->tz_offset_mins,
 			  (long)date, tz);
 	}
 
@@ -511,10 +515,24 @@ test_check_headers_part(const struct mdn_case *c,
 		       t_strconcat(text, "\r\n", NULL));
 }
 
+/* The process' time zone: offset minutes east of UTC */
+static void test_set_tz(int offset_mins)
+{
+	int west = -offset_mins;
+
+	/* POSIX TZ offsets count west of Greenwich */
+	if (setenv("TZ", t_strdup_printf("TST%c%d:%02d", west < 0 ? '-' : '+',
+					 abs(west) / 60, abs(west) % 60),
+		   1) < 0)
+		test_fail("setenv(TZ) failed: %m");
+	tzset();
+}
+
 static void
 test_mdn_input(const struct mdn_case *c,
 	       struct readreceipt_mdn_input *input_r)
 {
+	test_set_tz(c->tz_offset_mins);
 	i_zero(input_r);
 	input_r->user_email = USER;
 	input_r->recipients = c->recipients;
@@ -530,7 +548,6 @@ test_mdn_input(const struct mdn_case *c,
 	input_r->automatic = !c->manual;
 	input_r->include_headers = c->include_headers;
 	input_r->date = MDN_DATE;
-	input_r->tz_offset_mins = c->tz_offset_mins;
 	input_r->message_id = MDN_MESSAGE_ID;
 	input_r->boundary = MDN_BOUNDARY;
 }
@@ -685,11 +702,56 @@ static const struct mdn_case mdn_cases[] = {
 	  .recipients = RCPTS("alice@example.org"), .subject = "x",
 	  .message_id = " (c) <id.1@[192.0.2.1]> (c)", .reporting_ua = UA,
 	  .expect_subject = "x", .expect_msgid = "<id.1@[192.0.2.1]>" },
-	{ .name = "two Message-IDs take the first",
+	{ .name = "Message-ID folded",
 	  .recipients = RCPTS("alice@example.org"), .subject = "x",
-	  .message_id = "<one@example.org> <two@example.org>",
+	  .message_id = "\r\n\t<folded@example.org>\r\n",
 	  .reporting_ua = UA,
-	  .expect_subject = "x", .expect_msgid = "<one@example.org>" },
+	  .expect_subject = "x", .expect_msgid = "<folded@example.org>" },
+	{ .name = "Message-ID with nested comments",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "(a (b) c) <id@example.org> (d <e@f>)",
+	  .reporting_ua = UA,
+	  .expect_subject = "x", .expect_msgid = "<id@example.org>" },
+	{ .name = "two Message-IDs give none",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "<a@b> <c@d>", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "msg-id in a quoted string before the real one",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "\"<x@y>\" <real@host>", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "text before the Message-ID",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "garbage <a@b>", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "text after the Message-ID",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "<a@b> garbage", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "Message-ID in an unterminated comment",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "(c <a@b>", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "Message-ID after an unterminated comment",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "<a@b> (c", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "Message-ID without '>'",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "<a@b", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "Message-ID with a quoted id-left",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "<\"a b\"@example.org>", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "Message-ID with a space inside",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "<a @b>", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "only garbage as Message-ID",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .message_id = "not a message id", .reporting_ua = UA,
+	  .expect_subject = "x" },
 	{ .name = "Message-ID without brackets",
 	  .recipients = RCPTS("alice@example.org"), .subject = "x",
 	  .message_id = "lunch@example.org", .reporting_ua = UA,
@@ -722,26 +784,94 @@ static const struct mdn_case mdn_cases[] = {
 	  .reporting_ua = "mx\r\nX-Injected: 1;\tua ",
 	  .expect_reporting_ua = "mx X-Injected: 1; ua",
 	  .expect_subject = "x" },
+	/* Original-Recipient: copied only when it is "rfc822; addr-spec",
+	   and then written anew */
 	{ .name = "Original-Recipient",
 	  .recipients = RCPTS("alice@example.org"), .subject = "x",
 	  .original_recipient = "rfc822;user@example.com", .reporting_ua = UA,
 	  .expect_subject = "x",
-	  .expect_original_recipient = "rfc822;user@example.com" },
+	  .expect_original_recipient = "rfc822; user@example.com" },
+	{ .name = "Original-Recipient type in capitals, comments",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "RFC822 (type) ; (address) user@example.com "
+				"(end)",
+	  .reporting_ua = UA, .expect_subject = "x",
+	  .expect_original_recipient = "rfc822; user@example.com" },
 	{ .name = "Original-Recipient folded",
 	  .recipients = RCPTS("alice@example.org"), .subject = "x",
 	  .original_recipient = " rfc822;\r\n\tuser@example.com\r\n",
 	  .reporting_ua = UA, .expect_subject = "x",
 	  .expect_original_recipient = "rfc822; user@example.com" },
+	{ .name = "Original-Recipient folded inside a quoted local part",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; \"john\r\n doe\"@example.com",
+	  .reporting_ua = UA, .expect_subject = "x",
+	  .expect_original_recipient =
+		"rfc822; \"john doe\"@example.com" },
+	{ .name = "Original-Recipient with a quoted local part",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; \"john doe\"@example.com",
+	  .reporting_ua = UA, .expect_subject = "x",
+	  .expect_original_recipient =
+		"rfc822; \"john doe\"@example.com" },
+	{ .name = "Original-Recipient quoted without need",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; \"user\"@example.com",
+	  .reporting_ua = UA, .expect_subject = "x",
+	  .expect_original_recipient = "rfc822; user@example.com" },
+	{ .name = "Original-Recipient with a domain literal",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; user@[192.0.2.1]",
+	  .reporting_ua = UA, .expect_subject = "x",
+	  .expect_original_recipient = "rfc822; user@[192.0.2.1]" },
 	{ .name = "Original-Recipient without type",
 	  .recipients = RCPTS("alice@example.org"), .subject = "x",
 	  .original_recipient = "user@example.com", .reporting_ua = UA,
-	  .expect_subject = "x",
-	  .expect_original_recipient = "rfc822; user@example.com" },
+	  .expect_subject = "x" },
+	{ .name = "Original-Recipient of another type",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "x400; /C=XX/A=YY/", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "Original-Recipient of type utf-8",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "utf-8; j\xC3\xB6rg@example.com",
+	  .reporting_ua = UA, .expect_subject = "x" },
+	{ .name = "Original-Recipient 8-bit",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; j\xC3\xB6rg@example.com",
+	  .reporting_ua = UA, .expect_subject = "x" },
 	{ .name = "Original-Recipient with a field injection",
 	  .recipients = RCPTS("alice@example.org"), .subject = "x",
 	  .original_recipient = "rfc822;a@b\r\nDisposition: x",
-	  .reporting_ua = UA, .expect_subject = "x",
-	  .expect_original_recipient = "rfc822;a@b Disposition: x" },
+	  .reporting_ua = UA, .expect_subject = "x" },
+	{ .name = "Original-Recipient with a display name",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; User <user@example.com>",
+	  .reporting_ua = UA, .expect_subject = "x" },
+	{ .name = "Original-Recipient in angle brackets",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; <user@example.com>",
+	  .reporting_ua = UA, .expect_subject = "x" },
+	{ .name = "Original-Recipient with two addresses",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; a@example.com, b@example.com",
+	  .reporting_ua = UA, .expect_subject = "x" },
+	{ .name = "Original-Recipient without domain",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; user", .reporting_ua = UA,
+	  .expect_subject = "x" },
+	{ .name = "Original-Recipient with an empty local part",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; \"\"@example.com",
+	  .reporting_ua = UA, .expect_subject = "x" },
+	{ .name = "Original-Recipient with a control character",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822; \"a\\\x01\"@example.com",
+	  .reporting_ua = UA, .expect_subject = "x" },
+	{ .name = "Original-Recipient type only",
+	  .recipients = RCPTS("alice@example.org"), .subject = "x",
+	  .original_recipient = "rfc822;", .reporting_ua = UA,
+	  .expect_subject = "x" },
 	{ .name = "Original-Recipient empty",
 	  .recipients = RCPTS("alice@example.org"), .subject = "x",
 	  .original_recipient = " ", .reporting_ua = UA,
@@ -963,6 +1093,126 @@ static void test_mdn_clean_subject_cut(void **state ATTR_UNUSED)
 	} T_END;
 }
 
+/* The writers of addresses: a normalized address ("local@domain", local
+   part unquoted) in the header (From, To, Final-Recipient) and in the SMTP
+   envelope, quoted where it needs it. */
+static const struct {
+	const char *addr;
+	/* the To: field's value, the addr-spec of Final-Recipient; NULL:
+	   not checked (the receipt would not be 7-bit) */
+	const char *header;
+	const char *addr_spec;
+	/* RCPT TO path; NULL: SMTP cannot carry the address */
+	const char *path;
+} address_cases[] = {
+	{ "alice@example.org", "<alice@example.org>", "alice@example.org",
+	  "<alice@example.org>" },
+	{ "first.last+tag@example.org", "<first.last+tag@example.org>",
+	  "first.last+tag@example.org", "<first.last+tag@example.org>" },
+	{ "john doe@example.org", "<\"john doe\"@example.org>",
+	  "\"john doe\"@example.org", "<\"john doe\"@example.org>" },
+	{ "odd\"name@example.org", "<\"odd\\\"name\"@example.org>",
+	  "\"odd\\\"name\"@example.org", "<\"odd\\\"name\"@example.org>" },
+	{ "back\\slash@example.org", "<\"back\\\\slash\"@example.org>",
+	  "\"back\\\\slash\"@example.org",
+	  "<\"back\\\\slash\"@example.org>" },
+	{ "a@b@example.org", "<\"a@b\"@example.org>", "\"a@b\"@example.org",
+	  "<\"a@b\"@example.org>" },
+	{ "a,b@example.org", "<\"a,b\"@example.org>", "\"a,b\"@example.org",
+	  "<\"a,b\"@example.org>" },
+	{ "user@[192.0.2.1]", "<user@[192.0.2.1]>", "user@[192.0.2.1]",
+	  "<user@[192.0.2.1]>" },
+	/* a control character is dropped in the header; SMTP cannot carry
+	   it at all */
+	{ "a\r\nBcc: x@example.org", "<\"aBcc: x\"@example.org>",
+	  "\"aBcc: x\"@example.org", NULL },
+	{ "tab\there@example.org", "<tabhere@example.org>",
+	  "tabhere@example.org", NULL },
+	{ "j\xC3\xB6rg@example.org", NULL, NULL, NULL },
+	{ "user@exa mple.org", NULL, NULL, NULL },
+	{ "user@", NULL, NULL, NULL },
+	{ "@example.org", NULL, NULL, NULL },
+	{ "no-domain", NULL, NULL, NULL },
+};
+
+/* The value of the first line of msg that starts with name, unfolded */
+static const char *test_raw_field(const char *msg, const char *name)
+{
+	const char *p = strstr(t_strconcat("\r\n", msg, NULL),
+			       t_strconcat("\r\n", name, NULL));
+	string_t *value = t_str_new(128);
+
+	if (p == NULL)
+		return NULL;
+	p += 2 + strlen(name);
+	for (;;) {
+		if (p[0] == '\r' && p[1] == '\n' &&
+		    (p[2] == ' ' || p[2] == '\t'))
+			p += 2;
+		else if (p[0] == '\r' || p[0] == '\0')
+			break;
+		str_append_c(value, *p++);
+	}
+	return str_c(value);
+}
+
+static void
+test_check_address_fields(const char *msg, const char *header,
+			  const char *addr_spec)
+{
+	test_check_str("To", t_strconcat(header, ", <alice@example.org>",
+					 NULL),
+		       test_raw_field(msg, "To: "));
+	test_check_str("From", header, test_raw_field(msg, "From: "));
+	test_check_str("Final-Recipient",
+		       t_strconcat("rfc822; ", addr_spec, NULL),
+		       test_raw_field(msg, "Final-Recipient: "));
+}
+
+static void test_mdn_addresses(void **state ATTR_UNUSED)
+{
+	struct readreceipt_mdn_input input;
+	struct smtp_address *smtp_addr;
+	struct mdn_case c;
+	const char *error;
+	string_t *out;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < N_ELEMENTS(address_cases); i++) T_BEGIN {
+		const char *addr = address_cases[i].addr;
+
+		test_case_name = t_strdup_printf("address %u", i);
+		smtp_addr = NULL;
+		error = NULL;
+		ret = readreceipt_mdn_smtp_address(pool_datastack_create(),
+						   addr, &smtp_addr, &error);
+		if (address_cases[i].path == NULL) {
+			if (ret != -1 || error == NULL)
+				test_fail("envelope: %s accepted", addr);
+		} else if (ret != 0) {
+			test_fail("envelope: %s refused: %s", addr, error);
+		} else {
+			test_check_str("RCPT TO", address_cases[i].path,
+				       smtp_address_encode_path(smtp_addr));
+		}
+
+		if (address_cases[i].header != NULL) {
+			/* the user and a requester at once */
+			i_zero(&c);
+			c.recipients = RCPTS(addr, "alice@example.org");
+			test_mdn_input(&c, &input);
+			input.user_email = addr;
+			out = t_str_new(2048);
+			readreceipt_mdn_build(&input, out);
+			test_check_lines(out);
+			test_check_address_fields(str_c(out),
+						  address_cases[i].header,
+						  address_cases[i].addr_spec);
+		}
+	} T_END;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -970,6 +1220,7 @@ int main(void)
 		cmocka_unit_test(test_mdn_huge_original),
 		cmocka_unit_test(test_mdn_clean_subject),
 		cmocka_unit_test(test_mdn_clean_subject_cut),
+		cmocka_unit_test(test_mdn_addresses),
 	};
 
 	return TEST_RUN("readreceipt-mdn", tests);

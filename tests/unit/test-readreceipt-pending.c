@@ -6,6 +6,15 @@
 #include "readreceipt-pending.h"
 
 #define TEST_FFFD "\xEF\xBF\xBD"
+#define TEST_DIGITS_10 "1234567890"
+#define TEST_DIGITS_100 TEST_DIGITS_10 TEST_DIGITS_10 TEST_DIGITS_10 \
+	TEST_DIGITS_10 TEST_DIGITS_10 TEST_DIGITS_10 TEST_DIGITS_10 \
+	TEST_DIGITS_10 TEST_DIGITS_10 TEST_DIGITS_10
+#define TEST_DIGITS_1000 TEST_DIGITS_100 TEST_DIGITS_100 TEST_DIGITS_100 \
+	TEST_DIGITS_100 TEST_DIGITS_100 TEST_DIGITS_100 TEST_DIGITS_100 \
+	TEST_DIGITS_100 TEST_DIGITS_100 TEST_DIGITS_100
+/* 20 arrays, one inside the other */
+#define TEST_NEST_20 "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"
 
 /*
  * Helpers
@@ -291,7 +300,8 @@ static bool test_json_valid(const char *json)
 }
 
 /* What every output of readreceipt_pending_to_json() must be: valid JSON
-   without raw control characters (DEL included). */
+   without raw C0 control characters (DEL is valid JSON, and
+   json_append_escaped() leaves it raw). */
 static void test_check_output(const char *case_name, const char *json)
 {
 	const unsigned char *p;
@@ -301,7 +311,7 @@ static void test_check_output(const char *case_name, const char *json)
 			 test_printable(json));
 	}
 	for (p = (const unsigned char *)json; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
+		if (*p < 0x20) {
 			fail_msg("case \"%s\": raw control character 0x%02x "
 				 "in %s", case_name, *p,
 				 test_printable(json));
@@ -481,12 +491,13 @@ static const struct {
 	  "a\\b\\\\c\\" },
 	{ "escape lookalike", "\\u0041\\n", "\"\\\\u0041\\\\n\"",
 	  "\\u0041\\n" },
-	{ "CR LF TAB", "a\r\nb\tc", "\"a\\u000d\\u000ab\\u0009c\"",
-	  "a\r\nb\tc" },
+	{ "CR LF TAB", "a\r\nb\tc", "\"a\\r\\nb\\tc\"", "a\r\nb\tc" },
 	{ "other control characters", "\x01\x08\x0c\x1b\x1f",
-	  "\"\\u0001\\u0008\\u000c\\u001b\\u001f\"",
+	  "\"\\u0001\\b\\f\\u001b\\u001f\"",
 	  "\x01\x08\x0c\x1b\x1f" },
-	{ "DEL", "a\x7f" "b", "\"a\\u007fb\"", "a\x7f" "b" },
+	/* json_append_escaped() leaves DEL and the C1 controls raw: valid
+	   JSON (RFC 8259 §7 escapes only U+0000 to U+001F) */
+	{ "DEL", "a\x7f" "b", "\"a\x7f" "b\"", "a\x7f" "b" },
 	{ "slash is not escaped", "a/b", "\"a/b\"", "a/b" },
 	{ "2-byte UTF-8", "caf\xC3\xA9", "\"caf\xC3\xA9\"", "caf\xC3\xA9" },
 	{ "3-byte UTF-8", "\xE2\x82\xAC 5", "\"\xE2\x82\xAC 5\"",
@@ -495,7 +506,8 @@ static const struct {
 	  "\xF0\x9F\x98\x80!" },
 	{ "highest code point", "\xF4\x8F\xBF\xBF", "\"\xF4\x8F\xBF\xBF\"",
 	  "\xF4\x8F\xBF\xBF" },
-	{ "C1 control", "a\xC2\x85" "b", "\"a\\u0085b\"", "a\xC2\x85" "b" },
+	{ "C1 control", "a\xC2\x85" "b", "\"a\xC2\x85" "b\"",
+	  "a\xC2\x85" "b" },
 	{ "line separators", "\xE2\x80\xA8\xE2\x80\xA9",
 	  "\"\\u2028\\u2029\"", "\xE2\x80\xA8\xE2\x80\xA9" },
 	{ "invalid byte", "a\xFF" "b", "\"a" TEST_FFFD "b\"",
@@ -617,8 +629,8 @@ static void test_long_subject(void **state ATTR_UNUSED)
 
 	subject = t_str_new(8192);
 	decoded = t_str_new(8192);
-	/* 31 bytes of JSON each */
-	for (i = 0; i < 2000; i++) {
+	/* 23 bytes of JSON each */
+	for (i = 0; i < 2700; i++) {
 		str_append(subject, "\"\\\x01\xC3\xA9\xFF\r\n\xF0\x9F\x98\x80");
 		str_append(decoded, "\"\\\x01\xC3\xA9" TEST_FFFD
 			   "\r\n\xF0\x9F\x98\x80");
@@ -687,6 +699,17 @@ static const struct {
 	  "\"reason\":\"prompt\",\"since\":1}",
 	  "a@example.com", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\x7f", "",
 	  "prompt", 1 },
+	{ "huge numbers in unknown keys",
+	  "{\"n\":" TEST_DIGITS_1000 ",\"m\":-" TEST_DIGITS_100 "."
+	  TEST_DIGITS_100 "e+" TEST_DIGITS_100 ",\"to\":[\"a@example.com\"],"
+	  "\"subject\":\"\",\"message_id\":\"\",\"reason\":\"prompt\","
+	  "\"since\":2}",
+	  "a@example.com", "", "", "prompt", 2 },
+	{ "duplicate unknown keys",
+	  "{\"x\":1,\"x\":[2],\"to\":[\"a@example.com\"],"
+	  "\"subject\":\"\",\"message_id\":\"\",\"reason\":\"prompt\","
+	  "\"since\":3}",
+	  "a@example.com", "", "", "prompt", 3 },
 	{ "largest time", "{\"to\":[\"a@example.com\"],\"subject\":\"\","
 	  "\"message_id\":\"\",\"reason\":\"prompt\","
 	  "\"since\":9223372036854775807}",
@@ -699,12 +722,12 @@ static const struct {
 	/* a part of the error */
 	const char *error;
 } reject_cases[] = {
-	{ "empty", "", "Unexpected end" },
-	{ "only whitespace", " \n", "Unexpected end" },
-	{ "array", "[]", "expected '{'" },
-	{ "string", "\"to\"", "expected '{'" },
-	{ "null", "null", "expected '{'" },
-	{ "BOM", "\xEF\xBB\xBF{}", "expected '{'" },
+	{ "empty", "", "Invalid JSON" },
+	{ "only whitespace", " \n", "Invalid JSON" },
+	{ "array", "[]", "Not a JSON object" },
+	{ "string", "\"to\"", "Not a JSON object" },
+	{ "null", "null", "Not a JSON object" },
+	{ "BOM", "\xEF\xBB\xBF{}", "Invalid JSON: Invalid data as value" },
 	{ "empty object", "{}", "Missing key \"to\"" },
 	{ "missing to", "{\"subject\":\"\",\"message_id\":\"\","
 	  "\"reason\":\"prompt\",\"since\":1}", "Missing key \"to\"" },
@@ -767,70 +790,97 @@ static const struct {
 	{ "since too large for anything",
 	  "{\"since\":99999999999999999999999999}",
 	  "\"since\" is out of range" },
-	{ "since with a leading zero", "{\"since\":01}", "Unexpected '1'" },
-	{ "since with a plus", "{\"since\":+1}", "Unexpected '+'" },
-	{ "since in hex", "{\"since\":0x10}", "Unexpected 'x'" },
-	{ "since without digits", "{\"since\":-}", "expected a digit" },
+	{ "since with a leading zero", "{\"since\":01}",
+	  "Invalid JSON: Expected ',' or '}' after object value" },
+	{ "since with a plus", "{\"since\":+1}",
+	  "Invalid JSON: Invalid data as value" },
+	{ "since in hex", "{\"since\":0x10}",
+	  "Invalid JSON: Expected ',' or '}' after object value" },
+	{ "since without digits", "{\"since\":-}",
+	  "Invalid JSON: Invalid data as value" },
 	{ "duplicate key", "{\"subject\":\"a\",\"subject\":\"b\"}",
 	  "Duplicate key \"subject\"" },
 	{ "duplicate to", "{\"to\":[\"a@b\"],\"to\":[\"c@d\"]}",
 	  "Duplicate key \"to\"" },
 	{ "trailing comma in object", "{\"subject\":\"a\",}",
-	  "expected a key" },
-	{ "trailing comma in array", "{\"to\":[\"a@b\",]}", "Unexpected ']'" },
+	  "Invalid JSON: Expected string as object key" },
+	{ "trailing comma in array", "{\"to\":[\"a@b\",]}",
+	  "Invalid JSON: Invalid data as value" },
 	{ "missing comma", "{\"subject\":\"a\" \"message_id\":\"b\"}",
-	  "expected ',' or '}'" },
-	{ "missing colon", "{\"subject\" \"a\"}", "expected ':'" },
-	{ "single quotes", "{'subject':'a'}", "expected a key" },
-	{ "unquoted key", "{subject:\"a\"}", "expected a key" },
-	{ "comment", "{/* x */}", "expected a key" },
+	  "Invalid JSON: Expected ',' or '}' after object value" },
+	{ "missing colon", "{\"subject\" \"a\"}",
+	  "Invalid JSON: Expected ':' after key" },
+	{ "single quotes", "{'subject':'a'}",
+	  "Invalid JSON: Expected string as object key" },
+	{ "unquoted key", "{subject:\"a\"}",
+	  "Invalid JSON: Expected string as object key" },
+	{ "comment", "{/* x */}",
+	  "Invalid JSON: Expected string as object key" },
 	{ "trailing garbage",
 	  "{\"to\":[\"a@b\"],\"subject\":\"\",\"message_id\":\"\","
 	  "\"reason\":\"prompt\",\"since\":1} x",
-	  "expected nothing after the object" },
+	  "Invalid JSON: Unexpected data at the end" },
 	{ "two objects",
 	  "{\"to\":[\"a@b\"],\"subject\":\"\",\"message_id\":\"\","
 	  "\"reason\":\"prompt\",\"since\":1}{}",
-	  "expected nothing after the object" },
-	{ "raw newline in a string", "{\"subject\":\"a\nb\"}",
-	  "Unexpected byte 0x0a" },
-	{ "raw tab in a string", "{\"subject\":\"a\tb\"}",
-	  "Unexpected byte 0x09" },
+	  "Invalid JSON: Unexpected data at the end" },
+	{ "invalid JSON wins over a wrong type",
+	  "{\"to\":\"a@b\",\"subject\":}",
+	  "Invalid JSON: Invalid data as value" },
 	{ "invalid UTF-8", "{\"subject\":\"caf\xE9\"}",
-	  "Invalid UTF-8 at offset 15" },
+	  "Invalid UTF-8 in the string \"caf" },
 	{ "encoded surrogate", "{\"subject\":\"\xED\xA0\x80\"}",
 	  "Invalid UTF-8" },
 	{ "overlong UTF-8", "{\"subject\":\"\xC0\xAF\"}", "Invalid UTF-8" },
 	{ "invalid UTF-8 in a key", "{\"\xFF\":1}", "Invalid UTF-8" },
 	{ "invalid UTF-8 in an unknown value", "{\"x\":\"\xFF\"}",
 	  "Invalid UTF-8" },
-	{ "NUL escape", "{\"subject\":\"a\\u0000b\"}", "NUL character" },
+	{ "NUL escape", "{\"subject\":\"a\\u0000b\"}",
+	  "Invalid JSON: \\u0000 not supported in strings" },
 	{ "NUL escape in an unknown value", "{\"x\":\"\\u0000\"}",
-	  "NUL character" },
+	  "Invalid JSON: \\u0000 not supported in strings" },
 	{ "lone high surrogate", "{\"subject\":\"\\ud83d\"}",
-	  "Unpaired surrogate \\ud83d" },
+	  "High surrogate 0xd83d seen, but not followed by low surrogate" },
 	{ "high surrogate and a letter", "{\"subject\":\"\\ud83dx\"}",
-	  "Unpaired surrogate \\ud83d" },
+	  "High surrogate 0xd83d seen, but not followed by low surrogate" },
 	{ "two high surrogates", "{\"subject\":\"\\ud83d\\ud83d\"}",
-	  "Unpaired surrogate \\ud83d" },
+	  "High surrogate 0xd83d seen, but not followed by low surrogate" },
 	{ "high surrogate and BMP escape", "{\"subject\":\"\\ud83d\\u0041\"}",
-	  "Unpaired surrogate \\ud83d" },
+	  "High surrogate 0xd83d seen, but not followed by low surrogate" },
 	{ "lone low surrogate", "{\"subject\":\"\\ude00\"}",
-	  "Unpaired surrogate \\ude00" },
+	  "Invalid JSON: Invalid unicode character U+de00" },
 	{ "short unicode escape", "{\"subject\":\"\\u12\"}",
-	  "expected a hex digit" },
+	  "Invalid JSON: Invalid unicode escape seen" },
 	{ "bad hex digit", "{\"subject\":\"\\u12g4\"}",
-	  "Unexpected 'g' at offset 16 (expected a hex digit)" },
+	  "Invalid JSON: Invalid unicode escape seen" },
 	{ "unknown escape", "{\"subject\":\"\\x41\"}",
-	  "Unexpected 'x' at offset 13 (expected an escape)" },
-	{ "bad literal", "{\"x\":tru}", "expected a value" },
-	{ "capital literal", "{\"x\":True}", "expected a value" },
-	{ "bad number", "{\"x\":1.}", "expected a digit" },
-	{ "bad exponent", "{\"x\":1e+}", "expected a digit" },
+	  "Invalid JSON: Invalid escape string" },
+	{ "unknown escape in an unknown value", "{\"x\":[\"\\a\"]}",
+	  "Invalid JSON: Invalid escape string" },
+	{ "bad literal", "{\"x\":tru}", "Invalid JSON: Invalid data as value" },
+	{ "capital literal", "{\"x\":True}",
+	  "Invalid JSON: Invalid data as value" },
+	{ "bad number", "{\"x\":1.}", "Invalid JSON: Invalid data as value" },
+	{ "bad exponent", "{\"x\":1e+}",
+	  "Invalid JSON: Invalid data as value" },
 	{ "unterminated string", "{\"subject\":\"abc",
-	  "Unexpected end of the value (expected '\"')" },
+	  "Invalid JSON: Unexpected end of the value" },
 	{ "unterminated object", "{\"subject\":\"abc\"",
-	  "Unexpected end of the value (expected ',' or '}')" },
+	  "Invalid JSON: Missing '}'" },
+	{ "unterminated array", "{\"to\":[\"a@b\"",
+	  "Invalid JSON: Missing '}'" },
+	/* hostile values of the right syntax */
+	{ "huge number as since",
+	  "{\"since\":" TEST_DIGITS_1000 "}", "\"since\" is out of range" },
+	{ "duplicate key with another type",
+	  "{\"since\":1,\"since\":{\"a\":[1]}}", "Duplicate key \"since\"" },
+	{ "duplicate unknown key is fine, a known one is not",
+	  "{\"x\":1,\"x\":2,\"reason\":\"retry\",\"reason\":\"retry\"}",
+	  "Duplicate key \"reason\"" },
+	{ "deep nesting in an object", "{\"x\":{\"y\":" TEST_NEST_20 "}}",
+	  "Nested more than 16 levels deep" },
+	{ "the first error counts", "{\"to\":[" TEST_NEST_20 "]}",
+	  "\"to\" has an item that is not a string" },
 };
 
 static void test_from_json_accept(void **state ATTR_UNUSED)
@@ -893,6 +943,29 @@ static void test_from_json_reject(void **state ATTR_UNUSED)
 		}
 		p_clear(pool);
 	}
+	pool_unref(&pool);
+}
+
+/* Where lib's json-parser is more lenient than RFC 8259: raw control
+   characters inside a string are taken as they are. They are data like
+   their escaped forms, which give the same value. */
+static void test_from_json_raw_controls(void **state ATTR_UNUSED)
+{
+	struct readreceipt_pending parsed;
+	const char *error;
+	pool_t pool;
+
+	pool = pool_alloconly_create("test pending", 1024);
+	if (readreceipt_pending_from_json(pool,
+			"{\"to\":[\"a@example.com\"],"
+			"\"subject\":\"a\nb\tc\x01\",\"message_id\":\"\","
+			"\"reason\":\"prompt\",\"since\":1}",
+			&parsed, &error) < 0)
+		fail_msg("rejected: %s", error);
+	assert_string_equal(parsed.subject, "a\nb\tc\x01");
+	/* and written back escaped */
+	assert_non_null(strstr(test_to_json(&parsed),
+			       "\"subject\":\"a\\nb\\tc\\u0001\""));
 	pool_unref(&pool);
 }
 
@@ -961,7 +1034,8 @@ static void test_from_json_size(void **state ATTR_UNUSED)
 }
 
 /* An unknown value may nest 16 levels deep, the root object included;
-   beyond that the parser does not recurse. */
+   deeper is refused (the parser does not recurse, but nothing of ours
+   nests that deep). */
 static void test_from_json_depth(void **state ATTR_UNUSED)
 {
 	static const char *rest = "\"to\":[\"a@example.com\"],"
@@ -1242,6 +1316,7 @@ int main(void)
 		cmocka_unit_test(test_long_subject),
 		cmocka_unit_test(test_from_json_accept),
 		cmocka_unit_test(test_from_json_reject),
+		cmocka_unit_test(test_from_json_raw_controls),
 		cmocka_unit_test(test_from_json_truncated),
 		cmocka_unit_test(test_from_json_size),
 		cmocka_unit_test(test_from_json_depth),
