@@ -462,10 +462,26 @@ policy_check_eligibility(const struct readreceipt_settings *set,
 	return NULL;
 }
 
+/* TRUE if the local part of a normalized address holds '@', '%' or '!':
+   the server of the domain may route such an address further on (a quoted
+   or source route, the "percent hack" of RFC 1123 §5.2.16, a UUCP bang
+   path), so the domain does not say where a receipt ends up. The domain
+   is after the last '@' (readreceipt_address_domain()), since the local
+   part is kept unquoted. */
+static bool policy_local_part_routes(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	size_t local_len = at == NULL ? strlen(addr) : (size_t)(at - addr);
+
+	return strcspn(addr, "@%!") < local_len;
+}
+
 bool
 readreceipt_policy_recipient_allowed(const struct readreceipt_settings *set,
 				     const char *addr)
 {
+	if (policy_local_part_routes(addr))
+		return FALSE;
 	return readreceipt_domain_matches(readreceipt_address_domain(addr),
 					  &set->domains) ||
 		readreceipt_allow_matches(addr, &set->allow);

@@ -81,7 +81,8 @@ void readreceipt_policy_request_addresses(
 const char *readreceipt_action_to_decision(enum readreceipt_action action);
 
 /* TRUE if addr (normalized) may receive receipts in mode internal: it is
-   in readreceipt_domains or matches readreceipt_allow. */
+   in readreceipt_domains or matches readreceipt_allow, and its local part
+   holds no '@', '%' or '!' (which could route it elsewhere). */
 bool
 readreceipt_policy_recipient_allowed(const struct readreceipt_settings *set,
 				     const char *addr);

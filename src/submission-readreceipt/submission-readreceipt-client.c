@@ -67,35 +67,53 @@ submission_readreceipt_recipients(struct smtp_server_transaction *trans,
 	}
 }
 
-/* A receipt the client sends (SPEC §9). Returns 0 if it may go, -1 if it
-   was refused (the reply is sent). */
+/* A receipt the client sends (SPEC §9), or a message whose MIME structure
+   cannot be read far enough to tell that it is none (SPEC §13: it is held
+   to the same policy, so that broken MIME is no way around it). Returns 0
+   if it may go, -1 if it was refused (the reply is sent). */
 static int
 submission_readreceipt_judge_receipt(
 	struct submission_readreceipt_judgement *jm)
 {
 	ARRAY_TYPE(const_string) recipients;
-	const char *reason, *recipient;
+	const char *reason, *recipient, *kind, *why = "";
+
+	if (!jm->hdr.is_receipt) {
+		i_assert(jm->hdr.unparsable != NULL);
+		kind = "unreadable";
+		why = t_strdup_printf(", and this message may be one: its "
+				      "MIME structure cannot be read (%s)",
+				      jm->hdr.unparsable);
+	} else {
+		kind = "receipt";
+	}
 
 	submission_readreceipt_recipients(jm->trans, &recipients);
 	reason = readreceipt_policy_outgoing_receipt(jm->ruser->set,
 						     &recipients, &recipient);
 	if (reason == NULL) {
-		submission_readreceipt_emit(jm, "accepted", "allowed",
-			"receipt", readreceipt_event_addresses(&recipients));
+		submission_readreceipt_emit(jm, "accepted", "allowed", kind,
+			readreceipt_event_addresses(&recipients));
 		return 0;
 	}
 	if (recipient != NULL) {
-		submission_readreceipt_emit(jm, "rejected", reason, "receipt",
+		submission_readreceipt_emit(jm, "rejected", reason, kind,
 					    recipient);
-		smtp_server_reply(jm->cmd, 550, "5.7.1",
-			"Read receipts to %s are not allowed: the address is "
-			"outside the organisation and not on its allow list",
-			recipient);
+		if (jm->hdr.is_receipt) {
+			smtp_server_reply(jm->cmd, 550, "5.7.1",
+				"Read receipts to %s are not allowed: the "
+				"address is outside the organisation and not "
+				"on its allow list", recipient);
+		} else {
+			smtp_server_reply(jm->cmd, 550, "5.7.1",
+				"Read receipts to %s are not allowed%s",
+				recipient, why);
+		}
 	} else {
-		submission_readreceipt_emit(jm, "rejected", reason, "receipt",
+		submission_readreceipt_emit(jm, "rejected", reason, kind,
 			readreceipt_event_addresses(&recipients));
 		smtp_server_reply(jm->cmd, 550, "5.7.1",
-			"Read receipts are disabled for this account");
+			"Read receipts are disabled for this account%s", why);
 	}
 	return -1;
 }
@@ -167,6 +185,9 @@ submission_readreceipt_judge(struct submission_readreceipt_judgement *jm,
 
 	if (jm->hdr.is_receipt)
 		return submission_readreceipt_judge_receipt(jm);
+	if (jm->hdr.unparsable != NULL &&
+	    submission_readreceipt_judge_receipt(jm) < 0)
+		return -1;
 	if (array_count(&jm->hdr.dnt_fields) == 0)
 		return 0;
 	if (submission_readreceipt_judge_request(jm, &input, size_r) < 0)

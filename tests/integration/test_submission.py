@@ -217,10 +217,212 @@ def test_header_without_body_is_judged(new_user, sink, dovecot):
 def test_delivery_status_report_is_not_a_receipt(new_user, sink):
     user = new_user()
     raw = receipt(user, BOSS, content_type="multipart/report; "
-                  "report-type=delivery-status; boundary=rr-b1")
+                  "report-type=delivery-status; boundary=rr-b1",
+                  body=DSN_BODY)
     assert user.submit(raw, [BOSS])[0] == 250
     assert_relayed_as(relayed(sink, raw), raw)
     assert user.submission_lines() == []
+
+
+# ------------------------------------------- receipts in other MIME shapes
+
+# SPEC §13: a message is a receipt when its MIME structure holds a
+# message/disposition-notification part at the top level or inside
+# multiparts, whatever report-type says; a top-level multipart/report whose
+# report-type says disposition-notification in any form is one too.
+MDN_FIELDS = (
+    "Reporting-UA: webmail.example.com; Roundcube Webmail\n"
+    "Final-Recipient: rfc822; alice@example.com\n"
+    "Original-Message-ID: <orig@example.com>\n"
+    "Disposition: manual-action/MDN-sent-manually; displayed\n")
+DSN_BODY = (
+    "--rr-b1\n"
+    "Content-Type: text/plain; charset=utf-8\n\n"
+    "Your message could not be delivered.\n"
+    "--rr-b1\n"
+    "Content-Type: message/delivery-status\n\n"
+    "Reporting-MTA: dns; mx.example.com\n\n"
+    "Final-Recipient: rfc822; ceo@outside.example\n"
+    "Action: failed\n"
+    "Status: 5.1.1\n"
+    "--rr-b1--\n")
+RECEIPT_BODY = (
+    "--rr-b1\n"
+    "Content-Type: text/plain; charset=utf-8\n\n"
+    "The message was displayed.\n"
+    "--rr-b1\n"
+    "Content-Type: message/disposition-notification\n\n"
+    + MDN_FIELDS +
+    "--rr-b1--\n")
+NESTED_BODY = (
+    "--rr-m1\n"
+    "Content-Type: text/plain; charset=utf-8\n\n"
+    "See the receipt below.\n"
+    "--rr-m1\n"
+    "Content-Type: multipart/report; report-type=disposition-notification;"
+    " boundary=\"rr-b1\"\n\n"
+    + RECEIPT_BODY +
+    "--rr-m1--\n")
+NOT_ALLOWED_SENTENCE = (
+    "Read receipts to %s are not allowed: the address is outside the "
+    "organisation and not on its allow list" % OUTSIDE)
+
+RECEIPT_SHAPES = [
+    # a repeated parameter: any instance counts
+    ("repeated-report-type",
+     "multipart/report; report-type=x-other; "
+     "report-type=disposition-notification; boundary=\"rr-b1\"",
+     RECEIPT_BODY),
+    ("repeated-report-type-no-mdn-part",
+     "multipart/report; report-type=x-other; "
+     "report-type=disposition-notification; boundary=\"rr-b1\"",
+     DSN_BODY),
+    # the part decides, not the report-type
+    ("delivery-status-holding-mdn-part",
+     "multipart/report; report-type=delivery-status; boundary=\"rr-b1\"",
+     RECEIPT_BODY),
+    # a receipt part as the whole message
+    ("top-level-mdn", "message/disposition-notification", MDN_FIELDS),
+    # a whole receipt inside multipart/mixed
+    ("nested-in-mixed", "multipart/mixed; boundary=\"rr-m1\"",
+     NESTED_BODY),
+    # a NUL in the report-type
+    ("nul-in-report-type",
+     "multipart/report; report-type=disposition-\x00notification; "
+     "boundary=\"rr-b1\"", RECEIPT_BODY),
+    ("nul-in-report-type-no-mdn-part",
+     "multipart/report; report-type=\"delivery-status\x00\"; "
+     "boundary=\"rr-b1\"", DSN_BODY),
+    # parameters: case, quoting, RFC 2231, broken (no MDN part: the
+    # parameter alone makes them receipts)
+    ("upper-case",
+     "MULTIPART/REPORT; REPORT-TYPE=DISPOSITION-NOTIFICATION; "
+     "BOUNDARY=\"rr-b1\"", DSN_BODY),
+    ("quoted-and-folded",
+     "multipart/report;\r\n\treport-type=\"Disposition-Notification\";"
+     "\r\n\tboundary=\"rr-b1\"", DSN_BODY),
+    ("rfc2231",
+     "multipart/report; report-type=delivery-status; "
+     "report-type*=us-ascii''disposition-notification; boundary=\"rr-b1\"",
+     DSN_BODY),
+    ("rfc2231-continuation",
+     "multipart/report; report-type*0=disposition-; "
+     "report-type*1=notification; boundary=\"rr-b1\"", DSN_BODY),
+    ("broken",
+     "multipart/report; report-type=delivery-status; boundary=\"rr-b1\"; "
+     "x=\"; report-type=disposition-notification", DSN_BODY),
+]
+
+
+@pytest.mark.parametrize("content_type,body",
+                         [shape[1:] for shape in RECEIPT_SHAPES],
+                         ids=[shape[0] for shape in RECEIPT_SHAPES])
+def test_receipt_in_any_shape_is_refused(new_user, sink, dovecot,
+                                         content_type, body):
+    user = new_user(**AUTO)
+    raw = receipt(user, OUTSIDE, content_type=content_type, body=body)
+    assert user.submit(raw, [OUTSIDE], mail_from="") == \
+        (550, "5.7.1 " + NOT_ALLOWED_SENTENCE)
+    event = submission_decision(user)
+    assert (event["action"], event["reason"], event["kind"],
+            event["recipient"]) == ("rejected", "recipient_not_allowed",
+                                    "receipt", OUTSIDE)
+    assert_nothing_relayed(sink, raw, dovecot)
+
+
+def test_receipt_in_another_shape_to_inside_is_relayed(new_user, sink):
+    """The same rule lets an allowed receipt go, whatever its shape."""
+    user = new_user(**AUTO)
+    raw = receipt(user, BOSS, content_type="multipart/mixed; "
+                  "boundary=\"rr-m1\"", body=NESTED_BODY)
+    assert user.submit(raw, [BOSS], mail_from="")[0] == 250
+    assert_relayed_as(relayed(sink, raw), raw)
+    event = submission_decision(user)
+    assert (event["action"], event["kind"]) == ("accepted", "receipt")
+
+
+def test_forwarded_receipt_is_relayed(new_user, sink):
+    """A receipt attached as message/rfc822 is a forward, not a receipt."""
+    user = new_user(**AUTO)
+    attached = receipt(user, BOSS).decode()
+    body = ("--rr-f1\n"
+            "Content-Type: text/plain; charset=utf-8\n\n"
+            "Here is the receipt I got.\n"
+            "--rr-f1\n"
+            "Content-Type: message/rfc822\n"
+            "Content-Disposition: attachment\n\n"
+            + attached +
+            "--rr-f1--\n")
+    raw = make_message(user.email, OUTSIDE, "Fwd: Read: Quarterly report",
+                       dnt=None, body=body,
+                       content_type='multipart/mixed; boundary="rr-f1"')
+    code, text = user.submit(raw, [OUTSIDE])
+    assert code == 250, text
+    got = relayed(sink, raw)
+    assert got.rcpt_tos == [OUTSIDE]
+    assert_relayed_as(got, raw)
+    assert user.submission_lines() == []
+
+
+@pytest.mark.parametrize("rcpt", [
+    "victim%evil.example@example.com",
+    '"victim@evil.example"@example.com',
+    "a!b@example.com",
+], ids=["percent", "quoted-at", "bang"])
+def test_receipt_to_routed_local_part_is_refused(new_user, sink, dovecot,
+                                                 rcpt):
+    """A local part with @, % or ! may be routed on by the organisation's
+    own server: such an address is never internal."""
+    user = new_user(**AUTO)
+    raw = receipt(user, BOSS)
+    code, text = user.submit(raw, [rcpt], mail_from="")
+    assert code == 550, text
+    assert text.startswith("5.7.1 Read receipts to "), text
+    assert text.endswith(" are not allowed: the address is outside the "
+                         "organisation and not on its allow list"), text
+    event = submission_decision(user)
+    assert (event["action"], event["reason"], event["kind"]) == \
+        ("rejected", "recipient_not_allowed", "receipt")
+    assert_nothing_relayed(sink, raw, dovecot)
+
+
+# A multipart without a boundary: Dovecot's parser reads it as one part, so
+# what it holds cannot be told.
+UNREADABLE_TYPE = "multipart/mixed"
+UNREADABLE_BODY = ("--rr-b1\n"
+                   "Content-Type: message/disposition-notification\n\n"
+                   + MDN_FIELDS + "--rr-b1--\n")
+UNREADABLE_WHY = (", and this message may be one: its MIME structure "
+                  "cannot be read (a multipart part has no boundary)")
+
+
+@pytest.mark.parametrize("settings,to,sentence,reason", [
+    (AUTO, OUTSIDE, "Read receipts to %s are not allowed" % OUTSIDE,
+     "recipient_not_allowed"),
+    ({}, BOSS, DISABLED_SENTENCE, "mode_disabled"),
+], ids=["outside", "disabled"])
+def test_unreadable_mime_is_held_to_the_receipt_policy(
+        new_user, sink, dovecot, settings, to, sentence, reason):
+    user = new_user(**settings)
+    raw = receipt(user, to, content_type=UNREADABLE_TYPE,
+                  body=UNREADABLE_BODY)
+    assert user.submit(raw, [to]) == \
+        (550, "5.7.1 " + sentence + UNREADABLE_WHY)
+    event = submission_decision(user)
+    assert (event["action"], event["reason"], event["kind"]) == \
+        ("rejected", reason, "unreadable")
+    assert_nothing_relayed(sink, raw, dovecot)
+
+
+def test_unreadable_mime_goes_where_receipts_may(new_user, sink):
+    user = new_user(**AUTO)
+    raw = receipt(user, BOSS, content_type=UNREADABLE_TYPE,
+                  body=UNREADABLE_BODY)
+    assert user.submit(raw, [BOSS])[0] == 250
+    assert_relayed_as(relayed(sink, raw), raw)
+    event = submission_decision(user)
+    assert (event["action"], event["reason"], event["kind"]) == \
+        ("accepted", "allowed", "unreadable")
 
 
 # ---------------------------------------------------------------- requests

@@ -1292,6 +1292,144 @@ static void test_policy_bounds(void **state ATTR_UNUSED)
 	} T_END;
 }
 
+/* SPEC §13: a local part that holds '@', '%' or '!' may be routed on by
+   the server of the domain, so such an address is never internal.
+   Addresses are normalized: the local part unquoted, split at the last
+   '@'. */
+static void test_policy_recipient_routes(void **state ATTR_UNUSED)
+{
+	static const char *const settings[] = {
+		"readreceipt_mode=internal", "readreceipt_prompt=no",
+		"readreceipt_domains=example.com",
+		"readreceipt_allow=partner@example.org @supplier.example.net",
+		NULL
+	};
+	static const struct {
+		const char *addr;
+		bool allowed;
+	} cases[] = {
+		{ "boss@example.com", TRUE },
+		{ "first.last+tag@example.com", TRUE },
+		{ "partner@example.org", TRUE },
+		{ "anyone@supplier.example.net", TRUE },
+		/* the percent hack */
+		{ "victim%evil.example@example.com", FALSE },
+		{ "%@example.com", FALSE },
+		/* "victim@evil.example"@example.com, unquoted */
+		{ "victim@evil.example@example.com", FALSE },
+		{ "@evil.example@example.com", FALSE },
+		/* UUCP bang paths */
+		{ "a!b@example.com", FALSE },
+		{ "evil.example!victim@example.com", FALSE },
+		/* an allow entry does not make a routed address internal */
+		{ "x%evil.example@supplier.example.net", FALSE },
+		{ "partner!x@example.org", FALSE },
+		/* no domain at all */
+		{ "boss", FALSE },
+		{ "a%b", FALSE },
+		{ "", FALSE },
+	};
+	struct readreceipt_settings *set;
+	const char *error;
+	unsigned int i;
+	pool_t pool;
+
+	pool = pool_alloconly_create("test policy", 2048);
+	assert_int_equal(readreceipt_settings_parse(pool, test_setting_lookup,
+		(void *)settings, USER, NULL, &set, &error), 0);
+	for (i = 0; i < N_ELEMENTS(cases); i++) {
+		if (readreceipt_policy_recipient_allowed(set, cases[i].addr) !=
+		    cases[i].allowed) {
+			fail_msg("\"%s\": expected %s", cases[i].addr,
+				 cases[i].allowed ? "allowed" : "not allowed");
+		}
+	}
+	pool_unref(&pool);
+}
+
+/* The same rule holds for the receipts that clients send (the envelope
+   recipients at submission) ... */
+static const struct outgoing_case outgoing_route_cases[] = {
+	{ .name = "percent hack",
+	  .settings = SET_INTERNAL("readreceipt_prompt=no"),
+	  .recipients = HDR("victim%evil.example@example.com"),
+	  .receipt_reason = "recipient_not_allowed",
+	  .receipt_recipient = "victim%evil.example@example.com" },
+	{ .name = "quoted local part with @",
+	  .settings = SET_INTERNAL("readreceipt_prompt=no"),
+	  .recipients = HDR("boss@example.com",
+			    "victim@evil.example@example.com"),
+	  .receipt_reason = "recipient_not_allowed",
+	  .receipt_recipient = "victim@evil.example@example.com" },
+	{ .name = "bang path",
+	  .settings = SET_INTERNAL("readreceipt_prompt=no"),
+	  .recipients = HDR("a!b@example.com"),
+	  .receipt_reason = "recipient_not_allowed",
+	  .receipt_recipient = "a!b@example.com" },
+	{ .name = "mode any still allows them",
+	  .settings = SET("readreceipt_mode=any"),
+	  .recipients = HDR("victim%evil.example@example.com") },
+};
+
+static void test_policy_outgoing_routes(void **state ATTR_UNUSED)
+{
+	struct readreceipt_settings *set;
+	ARRAY_TYPE(const_string) recipients;
+	const char *error, *reason, *recipient;
+	unsigned int i;
+	pool_t pool;
+
+	for (i = 0; i < N_ELEMENTS(outgoing_route_cases); i++) T_BEGIN {
+		const struct outgoing_case *c = &outgoing_route_cases[i];
+
+		pool = pool_alloconly_create("test policy", 2048);
+		(void)readreceipt_settings_parse(pool, test_setting_lookup,
+			(void *)c->settings, USER, NULL, &set, &error);
+		t_array_init(&recipients, 4);
+		array_append(&recipients, c->recipients,
+			     str_array_length(c->recipients));
+		reason = readreceipt_policy_outgoing_receipt(set, &recipients,
+							     &recipient);
+		if (null_strcmp(reason, c->receipt_reason) != 0 ||
+		    null_strcmp(recipient, c->receipt_recipient) != 0) {
+			fail_msg("case \"%s\": got %s (%s)", c->name,
+				 reason == NULL ? "allowed" : reason,
+				 recipient == NULL ? "-" : recipient);
+		}
+		pool_unref(&pool);
+	} T_END;
+}
+
+/* ... and for the receipts the module sends itself. */
+static const struct policy_case route_cases[] = {
+	{ .name = "automatic receipt: percent hack",
+	  .settings = SET_AUTOMATIC,
+	  .dnt = HDR("<victim%evil.example@example.com>"),
+	  .return_path = HDR("<victim%evil.example@example.com>"),
+	  .action = READRECEIPT_ACTION_SUPPRESS,
+	  .reason = "recipient_not_allowed",
+	  .recipients = "victim%evil.example@example.com" },
+	{ .name = "automatic receipt: quoted local part with @",
+	  .settings = SET_AUTOMATIC,
+	  .dnt = HDR("\"victim@evil.example\"@example.com"),
+	  .return_path = HDR("<\"victim@evil.example\"@example.com>"),
+	  .action = READRECEIPT_ACTION_SUPPRESS,
+	  .reason = "recipient_not_allowed",
+	  .recipients = "victim@evil.example@example.com" },
+	{ .name = "automatic receipt: bang path",
+	  .settings = SET_AUTOMATIC,
+	  .dnt = HDR("a!b@example.com"),
+	  .return_path = HDR("<a!b@example.com>"),
+	  .action = READRECEIPT_ACTION_SUPPRESS,
+	  .reason = "recipient_not_allowed",
+	  .recipients = "a!b@example.com" },
+};
+
+static void test_policy_decide_routes(void **state ATTR_UNUSED)
+{
+	test_run_cases(route_cases, N_ELEMENTS(route_cases));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1303,6 +1441,9 @@ int main(void)
 		cmocka_unit_test(test_policy_outgoing),
 		cmocka_unit_test(test_policy_hide_at_delivery),
 		cmocka_unit_test(test_policy_bounds),
+		cmocka_unit_test(test_policy_recipient_routes),
+		cmocka_unit_test(test_policy_outgoing_routes),
+		cmocka_unit_test(test_policy_decide_routes),
 	};
 
 	return TEST_RUN("readreceipt-policy", tests);
