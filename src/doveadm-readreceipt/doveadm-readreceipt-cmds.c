@@ -69,6 +69,40 @@ doveadm_readreceipt_cmd_name(const struct doveadm_mail_cmd_context *ctx)
 	return ctx->cmd->name;
 }
 
+/* Each command's init() takes the positional arguments as 2.3 hands them
+   over. Dovecot 2.4 calls init() with the context only: the command's
+   positional parameters are then read by name, in their order, and
+   DOVEADM_READRECEIPT_INIT(func) is the init() to give to doveadm. */
+#if DOVECOT_PREREQ(2, 4, 0)
+static const char *const *
+doveadm_readreceipt_args(struct doveadm_mail_cmd_context *ctx)
+{
+	const struct doveadm_cmd_param *param;
+	ARRAY_TYPE(const_string) args;
+	const char *value;
+
+	t_array_init(&args, 4);
+	for (param = ctx->cctx->cmd->parameters; param->name != NULL;
+	     param++) {
+		if ((param->flags & CMD_PARAM_FLAG_POSITIONAL) != 0 &&
+		    doveadm_cmd_param_str(ctx->cctx, param->name, &value))
+			array_push_back(&args, &value);
+	}
+	array_append_zero(&args);
+	return array_front(&args);
+}
+
+#  define DOVEADM_READRECEIPT_INIT_DEFINE(func) \
+static void func##_args(struct doveadm_mail_cmd_context *ctx) \
+{ \
+	func(ctx, doveadm_readreceipt_args(ctx)); \
+}
+#  define DOVEADM_READRECEIPT_INIT(func) func##_args
+#else
+#  define DOVEADM_READRECEIPT_INIT_DEFINE(func)
+#  define DOVEADM_READRECEIPT_INIT(func) func
+#endif
+
 /* The storage module's user context, or NULL (exit code set) when the
    module is not in this user's mail_plugins. */
 static struct readreceipt_user *
@@ -163,18 +197,24 @@ cmd_readreceipt_policy_run(struct doveadm_mail_cmd_context *ctx,
 			   struct mail_user *user)
 {
 	struct readreceipt_user *ruser;
+	struct readreceipt_compat_settings *configured;
 	enum doveadm_readreceipt_source source;
-	const char *const *name, *value;
+	const char *const *name, *value, *error;
 
 	ruser = doveadm_readreceipt_user(ctx, user);
 	if (ruser == NULL)
 		return -1;
 
+	/* the values as written, to tell a default from a setting */
+	if (readreceipt_compat_settings_get(user, TRUE, &configured,
+					    &error) < 0)
+		i_error("Failed to read the settings: %s", error);
 	for (name = readreceipt_setting_names; *name != NULL; name++) {
 		value = readreceipt_settings_value(ruser->set, *name);
 		i_assert(value != NULL);
 		source = doveadm_readreceipt_setting_source(*name,
-			readreceipt_compat_setting(user, *name),
+			readreceipt_compat_setting_configured(configured,
+							      *name),
 			user->userdb_fields);
 		doveadm_print(*name);
 		doveadm_print(value);
@@ -189,6 +229,7 @@ cmd_readreceipt_policy_run(struct doveadm_mail_cmd_context *ctx,
 					  ruser->set->error, NULL));
 		doveadm_print("-");
 	}
+	readreceipt_compat_settings_free(&configured);
 	return 0;
 }
 
@@ -202,13 +243,14 @@ cmd_readreceipt_policy_init(struct doveadm_mail_cmd_context *ctx,
 	doveadm_print_header_simple("value");
 	doveadm_print_header_simple("source");
 }
+DOVEADM_READRECEIPT_INIT_DEFINE(cmd_readreceipt_policy_init)
 
 static struct doveadm_mail_cmd_context *cmd_readreceipt_policy_alloc(void)
 {
 	struct doveadm_mail_cmd_context *ctx;
 
 	ctx = doveadm_mail_cmd_alloc(struct doveadm_mail_cmd_context);
-	ctx->v.init = cmd_readreceipt_policy_init;
+	ctx->v.init = DOVEADM_READRECEIPT_INIT(cmd_readreceipt_policy_init);
 	ctx->v.run = cmd_readreceipt_policy_run;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	return ctx;
@@ -339,13 +381,14 @@ cmd_readreceipt_list_init(struct doveadm_mail_cmd_context *ctx,
 	doveadm_print_header_simple("subject");
 	doveadm_print_header_simple("message_id");
 }
+DOVEADM_READRECEIPT_INIT_DEFINE(cmd_readreceipt_list_init)
 
 static struct doveadm_mail_cmd_context *cmd_readreceipt_list_alloc(void)
 {
 	struct readreceipt_list_cmd_context *ctx;
 
 	ctx = doveadm_mail_cmd_alloc(struct readreceipt_list_cmd_context);
-	ctx->ctx.v.init = cmd_readreceipt_list_init;
+	ctx->ctx.v.init = DOVEADM_READRECEIPT_INIT(cmd_readreceipt_list_init);
 	ctx->ctx.v.run = cmd_readreceipt_list_run;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	return &ctx->ctx;
@@ -435,6 +478,7 @@ cmd_readreceipt_answer_init(struct doveadm_mail_cmd_context *ctx,
 		i_fatal_status(EX_USAGE, "%s: invalid UID: %s", name, args[1]);
 	actx->mailbox = p_strdup(ctx->pool, args[0]);
 }
+DOVEADM_READRECEIPT_INIT_DEFINE(cmd_readreceipt_answer_init)
 
 static struct doveadm_mail_cmd_context *
 cmd_readreceipt_answer_alloc(enum readreceipt_answer answer)
@@ -443,7 +487,7 @@ cmd_readreceipt_answer_alloc(enum readreceipt_answer answer)
 
 	ctx = doveadm_mail_cmd_alloc(struct readreceipt_answer_cmd_context);
 	ctx->answer = answer;
-	ctx->ctx.v.init = cmd_readreceipt_answer_init;
+	ctx->ctx.v.init = DOVEADM_READRECEIPT_INIT(cmd_readreceipt_answer_init);
 	ctx->ctx.v.run = cmd_readreceipt_answer_run;
 	return &ctx->ctx;
 }
@@ -525,13 +569,14 @@ cmd_readreceipt_flush_init(struct doveadm_mail_cmd_context *ctx,
 	doveadm_print_header("sent", "sent",
 			     DOVEADM_PRINT_HEADER_FLAG_RIGHT_JUSTIFY);
 }
+DOVEADM_READRECEIPT_INIT_DEFINE(cmd_readreceipt_flush_init)
 
 static struct doveadm_mail_cmd_context *cmd_readreceipt_flush_alloc(void)
 {
 	struct readreceipt_flush_cmd_context *ctx;
 
 	ctx = doveadm_mail_cmd_alloc(struct readreceipt_flush_cmd_context);
-	ctx->ctx.v.init = cmd_readreceipt_flush_init;
+	ctx->ctx.v.init = DOVEADM_READRECEIPT_INIT(cmd_readreceipt_flush_init);
 	ctx->ctx.v.run = cmd_readreceipt_flush_run;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	return &ctx->ctx;

@@ -1,6 +1,7 @@
 /* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
 
 #include "lib.h"
+#include "readreceipt-compat.h"
 #include "doveadm-readreceipt-source.h"
 
 /* userdb fields that are not core settings reach plugin {} under this
@@ -15,7 +16,7 @@ doveadm_readreceipt_userdb_field_sets(const char *field, const char *name,
 	const char *field_value;
 	size_t name_len = strlen(name);
 
-	if (str_begins(field, DOVEADM_READRECEIPT_USERDB_PLUGIN_PREFIX))
+	if (str_begins_with(field, DOVEADM_READRECEIPT_USERDB_PLUGIN_PREFIX))
 		field += strlen(DOVEADM_READRECEIPT_USERDB_PLUGIN_PREFIX);
 	if (strncmp(field, name, name_len) != 0)
 		return FALSE;

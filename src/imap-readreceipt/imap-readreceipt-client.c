@@ -98,7 +98,7 @@ imap_readreceipt_id_finished(struct client_command_context *cmd,
 	   its arguments in the command's parser: reading them again returns
 	   the same list and consumes no input. */
 	if (cmd->tagline_reply == NULL ||
-	    !str_begins(cmd->tagline_reply, "OK") ||
+	    !str_begins_with(cmd->tagline_reply, "OK") ||
 	    imap_parser_read_args(cmd->parser, 0, 0, &args) < 0)
 		return;
 

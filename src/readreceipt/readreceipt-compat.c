@@ -1,10 +1,181 @@
 /* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
 
 #include "lib.h"
-#include "settings-parser.h"
+#include "iostream-ssl.h"
 #include "smtp-submit-settings.h"
-#include "mail-storage-service.h"
+#include "mail-user.h"
+#include "mail-storage-settings.h"
 #include "readreceipt-compat.h"
+
+#if DOVECOT_PREREQ(2, 4, 0)
+#  include "settings.h"
+#  include "mailbox-attribute.h"
+#  include "readreceipt-settings-info.h"
+#else
+#  include "settings-parser.h"
+#  include "mail-storage-service.h"
+#endif
+
+#if DOVECOT_PREREQ(2, 4, 0)
+
+struct readreceipt_compat_settings {
+	/* NULL when settings_get() failed */
+	const struct readreceipt_raw_settings *raw;
+};
+
+int readreceipt_compat_settings_get(struct mail_user *user, bool unexpanded,
+				    struct readreceipt_compat_settings **set_r,
+				    const char **error_r)
+{
+	struct readreceipt_compat_settings *set;
+
+	set = p_new(user->pool, struct readreceipt_compat_settings, 1);
+	*set_r = set;
+	/* the configuration with the userdb fields of the same names
+	   applied, and %variables expanded for the user */
+	if (settings_get(user->event, &readreceipt_setting_parser_info,
+			 unexpanded ? SETTINGS_GET_FLAG_NO_EXPAND : 0,
+			 &set->raw, error_r) < 0) {
+		set->raw = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void readreceipt_compat_settings_free(struct readreceipt_compat_settings **_set)
+{
+	struct readreceipt_compat_settings *set = *_set;
+
+	*_set = NULL;
+	if (set != NULL)
+		settings_free(set->raw);
+}
+
+const char *
+readreceipt_compat_setting(const struct readreceipt_compat_settings *set,
+			   const char *name)
+{
+	if (set->raw == NULL)
+		return NULL;
+	return readreceipt_raw_setting(set->raw, name);
+}
+
+const char *
+readreceipt_compat_setting_configured(
+	const struct readreceipt_compat_settings *set, const char *name)
+{
+	if (set->raw == NULL ||
+	    readreceipt_raw_setting_is_default(set->raw, name))
+		return NULL;
+	return readreceipt_raw_setting(set->raw, name);
+}
+
+const struct smtp_submit_settings *
+readreceipt_compat_smtp_submit_settings(struct mail_user *user, pool_t pool)
+{
+	const struct smtp_submit_settings *set;
+	struct smtp_submit_settings *copy;
+	const char *error;
+
+	if (settings_get(user->event, &smtp_submit_setting_parser_info, 0,
+			 &set, &error) < 0) {
+		e_error(user->event, "readreceipt: Failed to read the "
+			"submission settings: %s", error);
+		return NULL;
+	}
+	/* kept for the user's lifetime, in the caller's pool */
+	copy = p_new(pool, struct smtp_submit_settings, 1);
+	*copy = *set;
+	copy->pool = NULL;
+	copy->hostname = p_strdup(pool, set->hostname);
+	copy->submission_host = p_strdup(pool, set->submission_host);
+	copy->sendmail_path = p_strdup(pool, set->sendmail_path);
+	copy->submission_ssl = p_strdup(pool, set->submission_ssl);
+	settings_free(set);
+	return copy;
+}
+
+int readreceipt_compat_mail_storage_settings_get(
+	struct mail_user *user, const struct mail_storage_settings **set_r,
+	const char **error_r)
+{
+	return settings_get(user->event, &mail_storage_setting_parser_info, 0,
+			    set_r, error_r);
+}
+
+void readreceipt_compat_mail_storage_settings_free(
+	const struct mail_storage_settings **set)
+{
+	settings_free(*set);
+}
+
+bool readreceipt_compat_attribute_dict_enabled(struct mail_user *user)
+{
+	const char *error;
+	int ret;
+
+	ret = mailbox_attribute_dict_is_enabled(user, &error);
+	if (ret < 0) {
+		e_error(user->event, "readreceipt: Failed to read the "
+			"mail_attribute settings: %s", error);
+	}
+	return ret > 0;
+}
+
+bool readreceipt_compat_user_debug(struct mail_user *user)
+{
+	return event_want_debug(user->event);
+}
+
+const struct ssl_iostream_settings *
+readreceipt_compat_ssl_client_settings(
+	struct mail_user *user ATTR_UNUSED,
+	struct ssl_iostream_settings *ssl_set ATTR_UNUSED)
+{
+	/* lib-smtp reads ssl_client_* through the client's event */
+	return NULL;
+}
+
+#else
+
+struct readreceipt_compat_settings {
+	struct mail_user *user;
+};
+
+int readreceipt_compat_settings_get(struct mail_user *user,
+				    bool unexpanded ATTR_UNUSED,
+				    struct readreceipt_compat_settings **set_r,
+				    const char **error_r ATTR_UNUSED)
+{
+	struct readreceipt_compat_settings *set;
+
+	/* plugin {} with the userdb fields applied is the user's own
+	   environment: it is read when a value is needed */
+	set = p_new(user->pool, struct readreceipt_compat_settings, 1);
+	set->user = user;
+	*set_r = set;
+	return 0;
+}
+
+void readreceipt_compat_settings_free(struct readreceipt_compat_settings **set)
+{
+	*set = NULL;
+}
+
+const char *
+readreceipt_compat_setting(const struct readreceipt_compat_settings *set,
+			   const char *name)
+{
+	/* plugin {} overridden by the userdb extra field of the same name */
+	return mail_user_plugin_getenv(set->user, name);
+}
+
+const char *
+readreceipt_compat_setting_configured(
+	const struct readreceipt_compat_settings *set, const char *name)
+{
+	return readreceipt_compat_setting(set, name);
+}
 
 const struct smtp_submit_settings *
 readreceipt_compat_smtp_submit_settings(struct mail_user *user, pool_t pool)
@@ -44,3 +215,43 @@ readreceipt_compat_smtp_submit_settings(struct mail_user *user, pool_t pool)
 	}
 	return set;
 }
+
+int readreceipt_compat_mail_storage_settings_get(
+	struct mail_user *user, const struct mail_storage_settings **set_r,
+	const char **error_r ATTR_UNUSED)
+{
+	*set_r = mail_user_set_get_storage_set(user);
+	return 0;
+}
+
+void readreceipt_compat_mail_storage_settings_free(
+	const struct mail_storage_settings **set)
+{
+	/* the user's own */
+	*set = NULL;
+}
+
+bool readreceipt_compat_attribute_dict_enabled(struct mail_user *user)
+{
+	const struct mail_storage_settings *mail_set =
+		mail_user_set_get_storage_set(user);
+
+	return mail_set->mail_attribute_dict != NULL &&
+		mail_set->mail_attribute_dict[0] != '\0';
+}
+
+bool readreceipt_compat_user_debug(struct mail_user *user)
+{
+	return user->mail_debug;
+}
+
+const struct ssl_iostream_settings *
+readreceipt_compat_ssl_client_settings(struct mail_user *user,
+				       struct ssl_iostream_settings *ssl_set)
+{
+	i_zero(ssl_set);
+	mail_user_init_ssl_client_settings(user, ssl_set);
+	return ssl_set;
+}
+
+#endif

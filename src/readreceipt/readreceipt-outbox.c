@@ -12,6 +12,7 @@
 #include "mail-storage-settings.h"
 #include "mail-namespace.h"
 #include "mailbox-list.h"
+#include "readreceipt-compat.h"
 #include "readreceipt-outbox.h"
 
 #include <fcntl.h>
@@ -149,8 +150,7 @@ int readreceipt_outbox_dir(struct mail_user *user, const char **dir_r,
 int readreceipt_outbox_lock(struct mail_user *user, struct file_lock **lock_r,
 			    const char **error_r)
 {
-	const struct mail_storage_settings *mail_set =
-		mail_user_set_get_storage_set(user);
+	const struct mail_storage_settings *mail_set;
 	struct file_create_settings lock_set;
 	const char *home, *dir;
 	int ret;
@@ -165,6 +165,9 @@ int readreceipt_outbox_lock(struct mail_user *user, struct file_lock **lock_r,
 		   the same kind of lock beside the INBOX index */
 		if (readreceipt_outbox_dir(user, &dir, error_r) < 0)
 			return -1;
+		if (readreceipt_compat_mail_storage_settings_get(user,
+				&mail_set, error_r) < 0)
+			return -1;
 		i_zero(&lock_set);
 		lock_set.lock_timeout_secs =
 			READRECEIPT_OUTBOX_LOCK_TIMEOUT_SECS;
@@ -175,6 +178,7 @@ int readreceipt_outbox_lock(struct mail_user *user, struct file_lock **lock_r,
 			t_strconcat(dir, "/", READRECEIPT_OUTBOX_LOCK_FNAME,
 				    NULL),
 			&lock_set, mail_set, lock_r, error_r);
+		readreceipt_compat_mail_storage_settings_free(&mail_set);
 	}
 	return ret < 0 ? -1 : (ret == 0 ? 0 : 1);
 }

@@ -7,17 +7,18 @@
 #include "str-sanitize.h"
 #include "unichar.h"
 #include "istream.h"
-#include "json-parser.h"
+#include "readreceipt-compat.h"
 #include "readreceipt-pending.h"
 
 /* The value is written with json_append_escaped() and read with lib's
-   json-parser. An entry can also be set by anyone who can write the
+   JSON parser (through readreceipt-compat.h: lib's json-parser on 2.3,
+   lib-json on 2.4). An entry can also be set by anyone who can write the
    attribute dict, so what the parser leaves to its caller is checked
-   here: strings must be valid UTF-8 (the parser copies raw bytes), a key
-   counts once, the types are right, and nesting is bounded. The parser
-   does not recurse; its nesting state grows with the input, which is at
-   most READRECEIPT_PENDING_JSON_MAX bytes. This many levels of objects
-   and arrays are accepted, the root object being the first. */
+   here: strings must be valid UTF-8 (2.3's parser copies raw bytes), a
+   key counts once, the types are right, and nesting is bounded. The
+   parser does not recurse; its nesting state grows with the input, which
+   is at most READRECEIPT_PENDING_JSON_MAX bytes. This many levels of
+   objects and arrays are accepted, the root object being the first. */
 #define READRECEIPT_PENDING_JSON_MAX_DEPTH 16
 
 /* A value quoted in an error message is cut to this many bytes. */
@@ -50,7 +51,7 @@ static const struct {
 
 struct readreceipt_pending_parser {
 	pool_t pool;
-	struct json_parser *json;
+	struct readreceipt_json_reader *json;
 	struct readreceipt_pending *pending;
 	/* the level of the last token: 1 is inside the root object */
 	unsigned int depth;
@@ -59,7 +60,7 @@ struct readreceipt_pending_parser {
 	/* The first error about the content. The whole value is parsed
 	   anyway, so that invalid JSON is reported as such. */
 	const char *error;
-	/* json_parse_next() found no more tokens */
+	/* the reader found no more tokens */
 	bool end;
 };
 
@@ -71,7 +72,7 @@ static void
 readreceipt_pending_append_string(string_t *out, const char *value)
 {
 	str_append_c(out, '"');
-	json_append_escaped(out, value);
+	readreceipt_compat_json_append_escaped(out, value);
 	str_append_c(out, '"');
 }
 
@@ -124,33 +125,34 @@ readreceipt_pending_error(struct readreceipt_pending_parser *parser,
 
 /* The next token, with the checks lib's parser leaves to its caller.
    FALSE at the end of the input or at invalid JSON, which
-   json_parser_deinit() then reports. */
+   readreceipt_json_reader_deinit() then reports. */
 static bool
 readreceipt_pending_next(struct readreceipt_pending_parser *parser,
-			 enum json_type *type_r, const char **value_r)
+			 enum readreceipt_json_token *type_r,
+			 const char **value_r)
 {
 	if (parser->end)
 		return FALSE;
-	if (json_parse_next(parser->json, type_r, value_r) <= 0) {
+	if (!readreceipt_json_reader_next(parser->json, type_r, value_r)) {
 		parser->end = TRUE;
 		return FALSE;
 	}
 	switch (*type_r) {
-	case JSON_TYPE_OBJECT:
-	case JSON_TYPE_ARRAY:
+	case READRECEIPT_JSON_OBJECT:
+	case READRECEIPT_JSON_ARRAY:
 		if (++parser->depth > READRECEIPT_PENDING_JSON_MAX_DEPTH) {
 			readreceipt_pending_error(parser,
 				"Nested more than %u levels deep",
 				READRECEIPT_PENDING_JSON_MAX_DEPTH);
 		}
 		break;
-	case JSON_TYPE_OBJECT_END:
-	case JSON_TYPE_ARRAY_END:
+	case READRECEIPT_JSON_OBJECT_END:
+	case READRECEIPT_JSON_ARRAY_END:
 		i_assert(parser->depth > 0);
 		parser->depth--;
 		break;
-	case JSON_TYPE_OBJECT_KEY:
-	case JSON_TYPE_STRING:
+	case READRECEIPT_JSON_OBJECT_KEY:
+	case READRECEIPT_JSON_STRING:
 		if (!uni_utf8_str_is_valid(*value_r)) {
 			readreceipt_pending_error(parser,
 				"Invalid UTF-8 in the string \"%s\"",
@@ -158,10 +160,10 @@ readreceipt_pending_next(struct readreceipt_pending_parser *parser,
 				READRECEIPT_PENDING_ERROR_VALUE_MAX_LEN));
 		}
 		break;
-	case JSON_TYPE_NUMBER:
-	case JSON_TYPE_TRUE:
-	case JSON_TYPE_FALSE:
-	case JSON_TYPE_NULL:
+	case READRECEIPT_JSON_NUMBER:
+	case READRECEIPT_JSON_TRUE:
+	case READRECEIPT_JSON_FALSE:
+	case READRECEIPT_JSON_NULL:
 		break;
 	}
 	return TRUE;
@@ -172,12 +174,12 @@ readreceipt_pending_next(struct readreceipt_pending_parser *parser,
    checks above hold for the whole value. */
 static void
 readreceipt_pending_skip(struct readreceipt_pending_parser *parser,
-			 enum json_type type)
+			 enum readreceipt_json_token type)
 {
 	unsigned int depth = parser->depth;
 	const char *value;
 
-	if (type != JSON_TYPE_OBJECT && type != JSON_TYPE_ARRAY)
+	if (type != READRECEIPT_JSON_OBJECT && type != READRECEIPT_JSON_ARRAY)
 		return;
 	/* until the end of the container at depth */
 	while (parser->depth >= depth &&
@@ -186,10 +188,10 @@ readreceipt_pending_skip(struct readreceipt_pending_parser *parser,
 
 static const char *
 readreceipt_pending_string(struct readreceipt_pending_parser *parser,
-			   enum json_type type, const char *value,
-			   const char *key)
+			   enum readreceipt_json_token type,
+			   const char *value, const char *key)
 {
-	if (type != JSON_TYPE_STRING) {
+	if (type != READRECEIPT_JSON_STRING) {
 		readreceipt_pending_error(parser, "\"%s\" is not a string",
 					  key);
 		readreceipt_pending_skip(parser, type);
@@ -200,19 +202,19 @@ readreceipt_pending_string(struct readreceipt_pending_parser *parser,
 
 static void
 readreceipt_pending_parse_to(struct readreceipt_pending_parser *parser,
-			     enum json_type type)
+			     enum readreceipt_json_token type)
 {
 	struct readreceipt_pending *pending = parser->pending;
 	const char *value;
 
-	if (type != JSON_TYPE_ARRAY) {
+	if (type != READRECEIPT_JSON_ARRAY) {
 		readreceipt_pending_error(parser, "\"to\" is not an array");
 		readreceipt_pending_skip(parser, type);
 		return;
 	}
 	while (readreceipt_pending_next(parser, &type, &value) &&
-	       type != JSON_TYPE_ARRAY_END) {
-		if (type != JSON_TYPE_STRING) {
+	       type != READRECEIPT_JSON_ARRAY_END) {
+		if (type != READRECEIPT_JSON_STRING) {
 			readreceipt_pending_error(parser,
 				"\"to\" has an item that is not a string");
 			readreceipt_pending_skip(parser, type);
@@ -232,7 +234,8 @@ readreceipt_pending_parse_to(struct readreceipt_pending_parser *parser,
 
 static void
 readreceipt_pending_parse_reason(struct readreceipt_pending_parser *parser,
-				 enum json_type type, const char *value)
+				 enum readreceipt_json_token type,
+				 const char *value)
 {
 	unsigned int i;
 
@@ -254,13 +257,14 @@ readreceipt_pending_parse_reason(struct readreceipt_pending_parser *parser,
 
 static void
 readreceipt_pending_parse_since(struct readreceipt_pending_parser *parser,
-				enum json_type type, const char *value)
+				enum readreceipt_json_token type,
+				const char *value)
 {
 	uintmax_t num;
 	time_t since;
 
 	/* value is an RFC 8259 number, as the parser read it */
-	if (type != JSON_TYPE_NUMBER) {
+	if (type != READRECEIPT_JSON_NUMBER) {
 		readreceipt_pending_error(parser, "\"since\" is not a number");
 		readreceipt_pending_skip(parser, type);
 		return;
@@ -295,7 +299,7 @@ readreceipt_pending_parse_member(struct readreceipt_pending_parser *parser,
 				 const char *key)
 {
 	struct readreceipt_pending *pending = parser->pending;
-	enum json_type type;
+	enum readreceipt_json_token type;
 	const char *value;
 	unsigned int i, bit = 0;
 
@@ -346,27 +350,23 @@ static int
 readreceipt_pending_parse(struct readreceipt_pending_parser *parser,
 			  struct istream *input, const char **error_r)
 {
-	enum json_type type;
+	enum readreceipt_json_token type;
 	const char *value, *error;
 	bool complete = FALSE;
 	unsigned int i;
 
-	/* With JSON_PARSER_NO_ROOT_OBJECT the parser returns the root
-	   object's end too: without it, a value cut inside a string is not
-	   reported as invalid. */
-	parser->json = json_parser_init_flags(input,
-					      JSON_PARSER_NO_ROOT_OBJECT);
+	parser->json = readreceipt_json_reader_init(input);
 	if (readreceipt_pending_next(parser, &type, &value)) {
-		if (type != JSON_TYPE_OBJECT) {
+		if (type != READRECEIPT_JSON_OBJECT) {
 			readreceipt_pending_error(parser,
 						  "Not a JSON object");
 			readreceipt_pending_skip(parser, type);
 		} else {
 			while (readreceipt_pending_next(parser, &type,
 							&value) &&
-			       type != JSON_TYPE_OBJECT_END) {
+			       type != READRECEIPT_JSON_OBJECT_END) {
 				/* parse_member() reads the values */
-				i_assert(type == JSON_TYPE_OBJECT_KEY);
+				i_assert(type == READRECEIPT_JSON_OBJECT_KEY);
 				readreceipt_pending_parse_member(parser,
 					t_strdup(value));
 			}
@@ -376,7 +376,7 @@ readreceipt_pending_parse(struct readreceipt_pending_parser *parser,
 		if (readreceipt_pending_next(parser, &type, &value))
 			complete = FALSE;
 	}
-	if (json_parser_deinit(&parser->json, &error) < 0) {
+	if (readreceipt_json_reader_deinit(&parser->json, &error) < 0) {
 		*error_r = t_strdup_printf("Invalid JSON: %s", error);
 		return -1;
 	}

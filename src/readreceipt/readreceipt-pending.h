@@ -51,8 +51,9 @@ void readreceipt_pending_to_json(const struct readreceipt_pending *pending,
 				 string_t *out);
 
 /* Parse a value written by readreceipt_pending_to_json() (and any
-   equivalent JSON: whitespace, key order, unknown keys ignored; like lib's
-   json-parser, raw control characters inside strings are taken). Strings
+   equivalent JSON: whitespace, key order, unknown keys ignored; raw
+   control characters inside strings are taken as Dovecot 2.3's json-parser
+   takes them, and refused as 2.4's lib-json refuses them). Strings
    must be valid UTF-8, a known key may appear once, and values nest at
    most 16 levels deep. Strings are allocated from pool. Returns 0 on
    success, -1 with *error_r if the value is not a valid entry. */

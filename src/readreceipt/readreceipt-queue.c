@@ -4,17 +4,13 @@
 #include "array.h"
 #include "str.h"
 #include "mail-storage-private.h"
-#include "mail-storage-settings.h"
 #include "mailbox-attribute.h"
+#include "readreceipt-compat.h"
 #include "readreceipt-queue.h"
 
 bool readreceipt_queue_available(struct mail_user *user)
 {
-	const struct mail_storage_settings *mail_set =
-		mail_user_set_get_storage_set(user);
-
-	return mail_set->mail_attribute_dict != NULL &&
-		mail_set->mail_attribute_dict[0] != '\0';
+	return readreceipt_compat_attribute_dict_enabled(user);
 }
 
 static int

@@ -18,6 +18,7 @@
 #include "smtp-submit.h"
 #include "smtp-submit-settings.h"
 #include "mail-user.h"
+#include "readreceipt-compat.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-mdn.h"
 #include "readreceipt-send.h"
@@ -184,14 +185,13 @@ readreceipt_send_smtp(struct readreceipt_send *send, struct mail_user *user,
 		return;
 	}
 
-	i_zero(&ssl_set);
-	mail_user_init_ssl_client_settings(user, &ssl_set);
 	i_zero(&client_set);
 	client_set.my_hostname = my_hostname;
 	client_set.connect_timeout_msecs = timeout_msecs;
 	client_set.command_timeout_msecs = timeout_msecs;
-	client_set.debug = user->mail_debug;
-	client_set.ssl = &ssl_set;
+	client_set.debug = readreceipt_compat_user_debug(user);
+	client_set.ssl = readreceipt_compat_ssl_client_settings(user,
+								&ssl_set);
 	client_set.event_parent = user->event;
 
 	send->client = smtp_client_init(&client_set);
@@ -236,7 +236,7 @@ readreceipt_send_sendmail(struct readreceipt_send *send,
 
 	i_zero(&submit_set);
 	submit_set.hostname = my_hostname;
-	submit_set.mail_debug = user->mail_debug;
+	submit_set.mail_debug = readreceipt_compat_user_debug(user);
 	submit_set.submission_host = "";
 	submit_set.sendmail_path = smtp_set != NULL &&
 		smtp_set->sendmail_path != NULL &&

@@ -1,13 +1,13 @@
 /* Copyright (c) dovecot-readreceipt authors */
 
 #include "lib.h"
-#include "settings-parser.h"
 #include "array.h"
 #include "net.h"
 #include "str.h"
 #include "str-sanitize.h"
 #include "strnum.h"
 #include "readreceipt-address.h"
+#include "readreceipt-compat.h"
 #include "readreceipt-settings.h"
 
 #include <ctype.h>
@@ -208,11 +208,12 @@ readreceipt_settings_parse_time(struct readreceipt_settings_parser *parser,
 
 	if (value == NULL)
 		value = default_value;
-	if (settings_get_time(value, &secs, &error) < 0) {
+	if (readreceipt_compat_parse_interval(value, &secs, &error) < 0) {
 		readreceipt_settings_error(parser, name,
 			"invalid value %s (expected a time such as 30d, 12h "
 			"or 0): %s", readreceipt_settings_quote(value), error);
-		if (settings_get_time(default_value, &secs, &error) < 0)
+		if (readreceipt_compat_parse_interval(default_value, &secs,
+						      &error) < 0)
 			i_unreached();
 	}
 	return secs;

@@ -4,6 +4,7 @@
 #include "array.h"
 #include "ioloop.h"
 #include "mail-storage-private.h"
+#include "readreceipt-compat.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-user.h"
 #include "readreceipt-outbox.h"
@@ -74,7 +75,7 @@ readreceipt_transaction_get(struct mailbox_transaction_context *t)
 	rt = i_new(struct readreceipt_transaction, 1);
 	i_array_init(&rt->uids, 4);
 	rt->ignore = t->reason != NULL &&
-		str_begins(t->reason, READRECEIPT_VIRTUAL_REASON_PREFIX);
+		str_begins_with(t->reason, READRECEIPT_VIRTUAL_REASON_PREFIX);
 	MODULE_CONTEXT_SET(t, readreceipt_storage_module, rt);
 	return rt;
 }

@@ -17,9 +17,9 @@ struct readreceipt_user_module readreceipt_user_module =
 static const char *
 readreceipt_user_lookup(const char *name, void *context)
 {
-	struct mail_user *user = context;
+	const struct readreceipt_compat_settings *compat_set = context;
 
-	return readreceipt_compat_setting(user, name);
+	return readreceipt_compat_setting(compat_set, name);
 }
 
 static enum readreceipt_session_kind
@@ -60,6 +60,7 @@ static void readreceipt_user_deinit(struct mail_user *user)
 	struct readreceipt_user *ruser = READRECEIPT_USER_CONTEXT(user);
 
 	i_assert(ruser != NULL);
+	readreceipt_compat_settings_free(&ruser->compat_set);
 	event_unref(&ruser->event);
 	ruser->module_ctx.super.deinit(user);
 }
@@ -69,7 +70,8 @@ void readreceipt_user_created(struct mail_user *user)
 	struct mail_user_vfuncs *v = user->vlast;
 	struct readreceipt_user *ruser;
 	struct readreceipt_settings *set;
-	const char *error;
+	const char *error, *read_error;
+	int ret;
 
 	ruser = p_new(user->pool, struct readreceipt_user, 1);
 	ruser->module_ctx.super = *v;
@@ -85,10 +87,21 @@ void readreceipt_user_created(struct mail_user *user)
 	/* An invalid setting must never lock the user out: the settings
 	   come back with mode disabled and the error is logged once per
 	   session of the user's own (each delivery's decision names it
-	   instead), the mail session goes on. */
+	   instead), the mail session goes on. Settings that cannot be read
+	   at all count as invalid. */
+	ret = readreceipt_compat_settings_get(user, FALSE, &ruser->compat_set,
+					      &read_error);
 	if (readreceipt_settings_parse(user->pool, readreceipt_user_lookup,
-				       user, user->username, my_hostname,
-				       &set, &error) < 0 &&
+				       ruser->compat_set, user->username,
+				       my_hostname, &set, &error) < 0)
+		ret = -1;
+	else if (ret < 0) {
+		error = p_strconcat(user->pool, "Failed to read the settings: ",
+				    read_error, NULL);
+		set->mode = READRECEIPT_MODE_DISABLED;
+		set->error = error;
+	}
+	if (ret < 0 &&
 	    ruser->session != READRECEIPT_SESSION_NONE &&
 	    ruser->session != READRECEIPT_SESSION_DELIVERY) {
 		e_error(ruser->event,

@@ -4,6 +4,7 @@
 #include "module-context.h"
 #include "mail-user.h"
 
+struct readreceipt_compat_settings;
 struct readreceipt_settings;
 struct readreceipt_sender;
 struct smtp_submit_settings;
@@ -41,6 +42,8 @@ struct readreceipt_user {
 
 	/* parent of every event this module emits for the user */
 	struct event *event;
+	/* the readreceipt_* settings as configured for the user */
+	struct readreceipt_compat_settings *compat_set;
 	const struct readreceipt_settings *set;
 	enum readreceipt_session_kind session;
 

@@ -9,7 +9,7 @@
 #include "unichar.h"
 #include "message-parser.h"
 #include "rfc822-parser.h"
-#include "rfc2231-parser.h"
+#include "readreceipt-compat.h"
 #include "submission-readreceipt-header.h"
 
 /* Whether a message is a receipt is read from the MIME structure that
@@ -162,7 +162,8 @@ static int mime_rfc2231_decode(const char *value, const char **value_r)
 
 /* A top-level multipart/report: TRUE if a report-type parameter says
    disposition-notification, or if the report-type cannot be read. params
-   are rfc2231_parse()'s; lvalue is the whole field value, lowercase. */
+   are readreceipt_compat_content_params()'s; lvalue is the whole field
+   value, lowercase. */
 static bool
 mime_report_is_receipt(const char *const *params, bool broken,
 		       const char *lvalue)
@@ -175,7 +176,7 @@ mime_report_is_receipt(const char *const *params, bool broken,
 
 		if (strcasecmp(key, "report-type") == 0) {
 			found++;
-			/* rfc2231_parse() makes a NUL U+FFFD */
+			/* a NUL is read as U+FFFD */
 			if (strstr(value,
 				   UNICODE_REPLACEMENT_CHAR_UTF8) != NULL ||
 			    mime_report_type_is_mdn(value))
@@ -272,9 +273,9 @@ mime_content_type(struct mime_part_facts *facts, pool_t pool, bool top,
 		return FALSE;
 	}
 	str_lcase(str_c_modifiable(type));
-	multipart = str_begins(str_c(type), "multipart/");
+	multipart = str_begins_with(str_c(type), "multipart/");
 
-	broken = rfc2231_parse(&parser, &params) < 0;
+	broken = readreceipt_compat_content_params(&parser, &params) < 0;
 	if (mime_type_is_mdn(str_c(type)))
 		ret = TRUE;
 	else if (top && strcmp(str_c(type), "multipart/report") == 0 &&

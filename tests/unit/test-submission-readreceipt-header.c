@@ -344,9 +344,19 @@ static const struct header_case header_cases[] = {
 	  MSG(HDR_BASE CT("multipart/mixed; boundary=a1; boundary=m1")
 		"\r\n--m1\r\n" TEXT_PART "--m1\r\n" MDN_PART "--m1--\r\n"),
 	  .unparsable = "more than one boundary" },
+	/* Dovecot 2.3's parser reads no RFC 2231 boundary, other readers
+	   do; 2.4's reads it too, and then sees the receipt part */
 	{ .name = "RFC 2231 boundary",
 	  MSG(HDR_BASE CT("multipart/mixed; boundary*=''m1")
 		"\r\n--m1\r\n" TEXT_PART "--m1\r\n" MDN_PART "--m1--\r\n"),
+#if DOVECOT_PREREQ(2, 4, 0)
+	  .is_receipt = TRUE },
+#else
+	  .unparsable = "encoded boundary" },
+#endif
+	{ .name = "RFC 2231 boundary, no receipt inside",
+	  MSG(HDR_BASE CT("multipart/mixed; boundary*=''m1")
+		"\r\n--m1\r\n" TEXT_PART "--m1--\r\n"),
 	  .unparsable = "encoded boundary" },
 	{ .name = "empty boundary",
 	  MSG(HDR_BASE CT("multipart/mixed; boundary=\"\"")
