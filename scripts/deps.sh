@@ -79,3 +79,17 @@ rr_build() {
 		make
 	)
 }
+
+# Copies the tree's tracked and new files, as they are in the work tree,
+# to "$1" (created); nothing that git ignores, so that an in-tree build
+# (of another Dovecot version, say) does not leak into the copy.
+rr_clean_copy() {
+	local dest="$1"
+	mkdir -p "$dest"
+	(cd "$RR_TOP_SRCDIR" &&
+		git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do
+			if [ -e "$f" ]; then printf '%s\0' "$f"; fi
+		done |
+		tar --null -T - -cf -) | tar -xf - -C "$dest"
+}
