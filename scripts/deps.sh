@@ -11,6 +11,10 @@ libcmocka-dev autoconf automake libtool pkg-config python3-aiosmtpd
 python3-pytest make gcc swaks curl"
 # For the integration pass under valgrind (skipped with VALGRIND=no).
 RR_APT_PACKAGES_VALGRIND="valgrind"
+# For the libFuzzer targets (scripts/fuzz.sh, make fuzz): clang and its
+# fuzzer and sanitizer runtimes. The sanitizer pass over the unit tests
+# (scripts/sanitizers.sh) needs only gcc.
+RR_APT_PACKAGES_FUZZ="clang libclang-rt-14-dev"
 # Building and checking the Debian package (scripts/test-package.sh); the
 # build dependencies in debian/control are in RR_APT_PACKAGES already.
 RR_APT_PACKAGES_PKG="build-essential debhelper dpkg-dev lintian"
@@ -58,6 +62,11 @@ rr_install_deps() {
 	fi
 	# shellcheck disable=SC2086
 	rr_apt_install $wanted
+}
+
+rr_install_fuzz_deps() {
+	# shellcheck disable=SC2086
+	rr_apt_install $RR_APT_PACKAGES_FUZZ
 }
 
 rr_install_pkg_deps() {
