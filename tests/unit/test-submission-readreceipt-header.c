@@ -804,7 +804,7 @@ static void test_last_field_at_buffer_end(void **state ATTR_UNUSED)
 		msg = t_strconcat("Content-Type: multipart/report;"
 			"report-type=disposition-notification;boundary=",
 			pad, NULL);
-		input = test_small_buffer_stream(msg);
+		input = test_small_buffer_stream(msg, strlen(msg));
 		assert_int_equal(submission_readreceipt_header_read(input,
 			pool_datastack_create(), &hdr, &error), 0);
 		if (!hdr.is_receipt)
@@ -812,7 +812,7 @@ static void test_last_field_at_buffer_end(void **state ATTR_UNUSED)
 		i_stream_unref(&input);
 
 		msg = t_strconcat("Message-ID: <", pad, NULL);
-		input = test_small_buffer_stream(msg);
+		input = test_small_buffer_stream(msg, strlen(msg));
 		assert_int_equal(submission_readreceipt_header_read(input,
 			pool_datastack_create(), &hdr, &error), 0);
 		if (null_strcmp(hdr.message_id, msg + 12) != 0)
