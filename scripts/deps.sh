@@ -11,6 +11,10 @@ libcmocka-dev autoconf automake libtool pkg-config python3-aiosmtpd
 python3-pytest make gcc swaks curl"
 # For the integration pass under valgrind (skipped with VALGRIND=no).
 RR_APT_PACKAGES_VALGRIND="valgrind"
+# For the libFuzzer targets (scripts/fuzz.sh, make fuzz): clang and its
+# fuzzer and sanitizer runtimes. The sanitizer pass over the unit tests
+# (scripts/sanitizers.sh) needs only gcc.
+RR_APT_PACKAGES_FUZZ="clang libclang-rt-14-dev"
 # Building and checking the Debian package (scripts/test-package.sh); the
 # build dependencies in debian/control are in RR_APT_PACKAGES already.
 RR_APT_PACKAGES_PKG="build-essential debhelper dpkg-dev lintian"
@@ -60,6 +64,11 @@ rr_install_deps() {
 	rr_apt_install $wanted
 }
 
+rr_install_fuzz_deps() {
+	# shellcheck disable=SC2086
+	rr_apt_install $RR_APT_PACKAGES_FUZZ
+}
+
 rr_install_pkg_deps() {
 	# shellcheck disable=SC2086
 	rr_apt_install $RR_APT_PACKAGES $RR_APT_PACKAGES_PKG
@@ -78,4 +87,18 @@ rr_build() {
 		fi
 		make
 	)
+}
+
+# Copies the tree's tracked and new files, as they are in the work tree,
+# to "$1" (created); nothing that git ignores, so that an in-tree build
+# (of another Dovecot version, say) does not leak into the copy.
+rr_clean_copy() {
+	local dest="$1"
+	mkdir -p "$dest"
+	(cd "$RR_TOP_SRCDIR" &&
+		git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do
+			if [ -e "$f" ]; then printf '%s\0' "$f"; fi
+		done |
+		tar --null -T - -cf -) | tar -xf - -C "$dest"
 }

@@ -60,13 +60,7 @@ echo "== clean copy of the tree in $src"
 # Tracked and new files as they are in the work tree; nothing that git
 # ignores (an in-tree build would leak into the package build).
 rm -rf "$src"
-mkdir -p "$src"
-(cd "$RR_TOP_SRCDIR" &&
-	git ls-files -z --cached --others --exclude-standard |
-	while IFS= read -r -d '' f; do
-		if [ -e "$f" ]; then printf '%s\0' "$f"; fi
-	done |
-	tar --null -T - -cf -) | tar -xf - -C "$src"
+rr_clean_copy "$src"
 
 # The source package too, only for lintian's checks of debian/ (rules,
 # tests/control, copyright); before the build, which writes into $src.

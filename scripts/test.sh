@@ -1,9 +1,13 @@
 #!/bin/bash
 # Installs what is missing, builds, and runs every test (make check: the
-# cmocka unit tests, then the integration tests against a private Dovecot).
+# cmocka unit tests, then the integration tests against a private Dovecot;
+# the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer;
+# the libFuzzer targets).
 #   VALGRIND=no       skip the second integration pass, which runs
 #                     Dovecot's imap, pop3 and lmtp under valgrind
 #   PYTEST_ARGS=...   extra pytest arguments, e.g. "-k pop3 -x"
+#   FUZZ=no           skip fuzzing (it installs clang when missing)
+#   FUZZ_SECONDS=60   how long each fuzz target runs
 set -e
 # shellcheck source=SCRIPTDIR/deps.sh
 . "$(dirname "$0")/deps.sh"
@@ -12,6 +16,12 @@ rr_install_deps
 rr_build
 cd "$RR_TOP_SRCDIR"
 make check PYTEST_ARGS="${PYTEST_ARGS:-}"
+echo "== unit tests again, under AddressSanitizer and UndefinedBehaviorSanitizer"
+./scripts/sanitizers.sh
+if [ "${FUZZ:-yes}" != no ]; then
+	echo "== fuzzing, ${FUZZ_SECONDS:-60}s per target"
+	./scripts/fuzz.sh
+fi
 if [ "${VALGRIND:-yes}" != no ]; then
 	echo "== integration tests again, every mail process under valgrind"
 	# The storage module's paths (open, POP3, delivery, queue, answers,

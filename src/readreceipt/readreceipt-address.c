@@ -48,6 +48,13 @@ readreceipt_address_make(const struct message_address *addr,
 		*error_r = "missing domain";
 		return -1;
 	}
+	/* A quoted local part that starts with '@' ("\"@x\"@example.com")
+	   would make the normalized form read like an "@domain" allow
+	   entry. No real mailbox is named so. */
+	if (addr->mailbox[0] == '@') {
+		*error_r = "invalid local part";
+		return -1;
+	}
 	if (addr->invalid_syntax) {
 		*error_r = "invalid syntax";
 		return -1;

@@ -321,8 +321,10 @@ readreceipt_decide_pending(const struct readreceipt_decide_msg *msg,
 		array_append_array(&pending_r->to, &msg->verdict.recipients);
 	pending_r->subject = msg->info.subject == NULL ? "" :
 		readreceipt_mdn_clean_subject(msg->info.subject);
-	pending_r->message_id = msg->info.message_id == NULL ? "" :
-		msg->info.message_id;
+	/* bounded like an event field, so that the entry stays within
+	   READRECEIPT_PENDING_JSON_MAX whatever the original holds (the
+	   request is at most 4 KB, the subject 256 bytes) */
+	pending_r->message_id = readreceipt_event_field(msg->info.message_id);
 	pending_r->reason = reason;
 	pending_r->since = ioloop_time;
 }

@@ -69,7 +69,11 @@ struct mime_part_facts {
 };
 
 struct mime_context {
+	/* the message with a line end after it (see
+	   submission_readreceipt_header_read()) */
 	struct istream *input;
+	/* the size of the message itself */
+	uoff_t msg_size;
 	struct submission_readreceipt_header *hdr;
 	/* hdr's values */
 	pool_t pool;
@@ -363,9 +367,11 @@ mime_top_header_line(struct mime_context *ctx,
 
 	if (line == NULL) {
 		if (ctx->in_field) {
-			/* the message ended inside the header */
+			/* the message ended inside the header: the field
+			   ends with it, not with the line end added */
 			header_field_end(hdr, ctx->in_dnt, ctx->field_start,
-					 ctx->input->v_offset);
+					 I_MIN(ctx->input->v_offset,
+					       ctx->msg_size));
 		}
 		ctx->in_field = FALSE;
 		ctx->top_done = TRUE;
@@ -576,20 +582,36 @@ submission_readreceipt_header_read(struct istream *input, pool_t pool,
 	struct message_block block;
 	struct message_part *parts;
 	struct mime_context ctx;
+	struct istream *inputs[3];
 	const char *parser_error;
 	int ret;
 
 	i_zero(hdr_r);
 	p_array_init(&hdr_r->dnt_fields, pool, 1);
 	i_zero(&ctx);
-	ctx.input = input;
+	/* Dovecot's header parser hands a field that the stream ends in,
+	   without a line end, over only in pieces that continue, never its
+	   complete value, when the last piece fills the stream's buffer: a
+	   Content-Type there would be missed. A line end after the message
+	   completes such a field and changes nothing else a reader sees. */
+	i_stream_seek(input, 0);
+	if (i_stream_get_size(input, TRUE, &ctx.msg_size) <= 0) {
+		*error_r = t_strdup_printf("size of %s unknown: %s",
+					   i_stream_get_name(input),
+					   i_stream_get_error(input));
+		return -1;
+	}
+	inputs[0] = input;
+	inputs[1] = i_stream_create_from_data("\r\n", 2);
+	inputs[2] = NULL;
+	ctx.input = i_stream_create_concat(inputs);
+	i_stream_unref(&inputs[1]);
 	ctx.hdr = hdr_r;
 	ctx.pool = pool;
 	ctx.parts_pool = pool_alloconly_create(
 		MEMPOOL_GROWING"submission readreceipt mime", 4096);
 
-	i_stream_seek(input, 0);
-	parser = message_parser_init(ctx.parts_pool, input, &set);
+	parser = message_parser_init(ctx.parts_pool, ctx.input, &set);
 	while ((ret = message_parser_parse_next_block(parser, &block)) > 0) {
 		mime_block(&ctx, &block);
 		/* once a receipt, what follows the header changes nothing */
@@ -602,21 +624,24 @@ submission_readreceipt_header_read(struct istream *input, pool_t pool,
 		hdr_r->unparsable = p_strdup(pool, parser_error);
 	}
 
-	if (input->stream_errno != 0) {
+	if (ctx.input->stream_errno != 0) {
 		*error_r = t_strdup_printf("read(%s) failed: %s",
 					   i_stream_get_name(input),
-					   i_stream_get_error(input));
+					   i_stream_get_error(ctx.input));
+		i_stream_unref(&ctx.input);
 		pool_unref(&ctx.parts_pool);
 		return -1;
 	}
 	if (ret == 0) {
 		/* the caller gives a stream that has the whole message */
 		*error_r = "the message is not available yet";
+		i_stream_unref(&ctx.input);
 		pool_unref(&ctx.parts_pool);
 		return -1;
 	}
 	if (!ctx.top_done)
 		mime_top_header_line(&ctx, NULL);
+	i_stream_unref(&ctx.input);
 	if (hdr_r->is_receipt)
 		hdr_r->unparsable = NULL;
 	else if (hdr_r->unparsable == NULL) {

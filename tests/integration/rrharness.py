@@ -20,6 +20,13 @@ Environment:
 doveadm loads its plugins only from DOVEADM_MODULE_DIR: with
 READRECEIPT_MODULE_DIR set the doveadm module is the one installed there,
 otherwise DoveadmModule links the one under test there for the session.
+
+The config is written in the syntax of the Dovecot that runs, 2.3 or 2.4
+(DOVECOT_24); the tests are the same for both, and userdb fields whose
+names differ come from helpers (attribute_dict_settings, ...). Dovecot 2.4
+reads a config with readreceipt_* settings only when the settings module
+is in SETTINGS_MODULE_DIR: SettingsModule links the one under test there
+while instances run (with READRECEIPT_MODULE_DIR: the installed one).
 """
 
 import collections
@@ -69,6 +76,11 @@ EX_NOUSER = 67
 EX_NOTFOUND = 68
 EX_TEMPFAIL = 75
 SUBMISSION_MODULE_FILE = "lib30_submission_readreceipt_plugin.so"
+# Dovecot 2.4 only: what tells the config process (doveconf) the
+# readreceipt_* settings. It reads such modules from nowhere else than
+# SETTINGS_MODULE_DIR (compiled in): see SettingsModule.
+SETTINGS_MODULE_FILE = "lib20_readreceipt_settings.so"
+SETTINGS_MODULE_DIR = "/usr/lib/dovecot/modules/settings"
 MAIL_USER = "vmail"
 
 DECISION_KEYS = ("decision", "reason", "trigger", "mode", "mailbox", "uid",
@@ -84,6 +96,36 @@ VALGRIND_NOTICE_RE = re.compile(
     r"This could cause spurious value errors|"
     r"See README_MISSING_SYSCALL_OR_IOCTL|"
     r"^==\d+== ?$")
+
+
+def dovecot_version():
+    """The version of DOVECOT_BIN as a tuple of ints, e.g. (2, 3, 19, 1);
+    None when it is not installed."""
+    try:
+        out = subprocess.run([DOVECOT_BIN, "--version"],
+                             stdin=subprocess.DEVNULL, capture_output=True,
+                             text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    m = re.match(r"\s*(\d+(?:\.\d+)+)", out)
+    return tuple(int(x) for x in m.group(1).split(".")) if m else None
+
+
+# The configuration is written in the syntax of the Dovecot that runs:
+# 2.3 (plugin {} settings, mail_location, ...) or 2.4 (typed top-level
+# settings, named filters, %{variables}). Only the config writer and a
+# few helpers below depend on it; the tests are the same for both.
+DOVECOT_VERSION = dovecot_version()
+DOVECOT_24 = DOVECOT_VERSION is not None and DOVECOT_VERSION[:2] >= (2, 4)
+# dovecot_config_version and dovecot_storage_version of a 2.4 config: the
+# syntax and defaults this harness was written for (older 2.4 releases
+# get their own version: they refuse a newer one)
+CONFIG_VERSION_24 = (2, 4, 1)
+
+
+def config_version_24():
+    version = min(DOVECOT_VERSION or CONFIG_VERSION_24, CONFIG_VERSION_24)
+    return ".".join(map(str, version))
 
 
 def env_flag(name):
@@ -598,6 +640,96 @@ def conf_value(value):
     return value
 
 
+# ---- Dovecot 2.4 config syntax
+
+# settings that are lists (boollists) in 2.4 and strings in 2.3
+BOOLLIST_SETTINGS_24 = ("mail_plugins", "sieve_plugins", "sieve_extensions",
+                        "sieve_global_extensions")
+# imapsieve's 2.3 plugin settings, e.g. imapsieve_mailbox1_before
+IMAPSIEVE_MAILBOX_RE = re.compile(
+    r"^imapsieve_mailbox(\d+)_(name|causes|before|after|from)$")
+
+
+def indent(text, prefix="  "):
+    return "".join(prefix + line if line.strip() else line
+                   for line in text.splitlines(True))
+
+
+def boollist_24(key, items):
+    """A 2.4 list setting: key { item = yes ... }. An item of a 2.3 list
+    may start with + (add: yes) or - (remove: no)."""
+    body = ""
+    for item in items:
+        enabled = "no" if item.startswith("-") else "yes"
+        body += "  %s = %s\n" % (conf_value(item.lstrip("+-")), enabled)
+    return "%s {\n%s}\n" % (key, body)
+
+
+def sieve_script_24(name, location, **extra):
+    """A 2.4 sieve_script section from a 2.3 script location such as
+    "file:~/sieve;active=~/.dovecot.sieve" (driver:path;key=value...).
+    extra: more settings of the section (type, cause, ...); empty ones
+    are left out."""
+    driver, _, rest = location.partition(":")
+    if not rest:
+        driver, rest = "file", location
+    parts = rest.split(";")
+    settings = [("type", extra.pop("type", "")), ("driver", driver),
+                ("path", parts[0])]
+    for part in parts[1:]:
+        key, _, value = part.partition("=")
+        settings.append(({"active": "active_path"}.get(key, key), value))
+    settings += sorted(extra.items())
+    body = "".join("  %s = %s\n" % (key, conf_value(value))
+                   for key, value in settings if value != "")
+    return "sieve_script %s {\n%s}\n" % (name, body)
+
+
+def inet_listener_config(service, listener, port):
+    """A service section with one TCP listener on 127.0.0.1, for
+    extra_config (e.g. service managesieve-login, listener sieve). 2.4
+    has no address per listener: there the global listen (127.0.0.1)
+    applies."""
+    address = "" if DOVECOT_24 else "    address = 127.0.0.1\n"
+    return ("service %s {\n"
+            "  inet_listener %s {\n"
+            "%s"
+            "    port = %d\n"
+            "  }\n"
+            "}\n" % (service, listener, address, port))
+
+
+# ---- per-user settings whose userdb fields differ between versions
+
+def attribute_dict_settings(path):
+    """The userdb fields that give a user a file attribute dict at path
+    (for METADATA and the pending queue), for add_user(**...) or
+    MailUser.update_settings(**...). A user without them has none."""
+    if DOVECOT_24:
+        return {"mail_attribute/dict": "file",
+                "mail_attribute/dict/file/dict_driver": "file",
+                "mail_attribute/dict/file/dict_file_path": path}
+    return {"mail_attribute_dict": "file:" + path}
+
+
+def has_attribute_dict(settings):
+    """TRUE when a user's settings (MailUser.settings) hold an attribute
+    dict (attribute_dict_settings)."""
+    return any(key == "mail_attribute_dict" or
+               key.startswith("mail_attribute/") for key in settings)
+
+
+def sieve_before_settings(path):
+    """The userdb fields that run the Sieve script at path before the
+    user's personal one."""
+    if DOVECOT_24:
+        return {"sieve_script+": "before",
+                "sieve_script/before/sieve_script_type": "before",
+                "sieve_script/before/sieve_script_driver": "file",
+                "sieve_script/before/sieve_script_path": path}
+    return {"sieve_before": path}
+
+
 def queue_implemented():
     """TRUE when the storage module under test exports the pending queue
     (SPEC §6) that the doveadm commands list, send, ignore and flush use."""
@@ -686,6 +818,92 @@ class DoveadmModule:
         self.linked = False
 
 
+class SettingsModule:
+    """Dovecot 2.4: makes the readreceipt_* settings known to the config
+    process (dovecot, doveconf, doveadm -c ...), which loads the settings
+    modules of plugins only from SETTINGS_MODULE_DIR. Without it a config
+    that names one of them is refused, and Dovecot does not start.
+
+    When the module under test is an installed one (READRECEIPT_MODULE_DIR),
+    its package put it there. Otherwise a link to an instance's copy of the
+    module is placed there while instances of this process run: each one
+    calls acquire() before it starts and release() once it has stopped;
+    the link goes with the last one. As with DoveadmModule, a file that is
+    already there is never replaced: it is used if it is the same as the
+    module under test, otherwise acquire() fails and says why. A link left
+    by a run that was killed (its target is gone) is removed."""
+
+    _shared = None
+
+    def __init__(self, source):
+        self.path = os.path.join(SETTINGS_MODULE_DIR, SETTINGS_MODULE_FILE)
+        self.source = source
+        self.linked = False
+        self.made_dir = False
+        self.users = 0
+
+    @classmethod
+    def acquire(cls, dovecot):
+        """The shared SettingsModule, installed, with one more user; None
+        when dovecot does not need one (Dovecot 2.3, or without the
+        plugin)."""
+        if not (DOVECOT_24 and dovecot.load_plugin):
+            return None
+        if cls._shared is None:
+            module = cls(os.path.join(dovecot.module_dir,
+                                      SETTINGS_MODULE_FILE))
+            module._install()
+            cls._shared = module
+        cls._shared.users += 1
+        return cls._shared
+
+    def _install(self):
+        if os.environ.get("READRECEIPT_MODULE_DIR"):
+            if not os.path.exists(self.path):
+                raise RuntimeError(
+                    "%s is not installed: Dovecot %s does not know the "
+                    "readreceipt_* settings without it"
+                    % (self.path, ".".join(map(str, DOVECOT_VERSION))))
+            return
+        if not os.path.exists(self.source):
+            raise RuntimeError("%s was not built (make, against Dovecot "
+                               "2.4)" % SETTINGS_MODULE_FILE)
+        if os.path.islink(self.path) and not os.path.exists(self.path):
+            # a link of a test run that was killed: its target is gone
+            os.unlink(self.path)
+        if os.path.lexists(self.path):
+            if not os.path.islink(self.path) and \
+                    filecmp.cmp(self.path, self.source, shallow=False):
+                return
+            raise RuntimeError(
+                "%s exists and is not the module under test (an installed "
+                "package, or another test run; a link that a killed run "
+                "left behind can go); test the installed one with "
+                "READRECEIPT_MODULE_DIR=%s" % (self.path, STOCK_MODULE_DIR))
+        if not os.path.isdir(SETTINGS_MODULE_DIR):
+            os.mkdir(SETTINGS_MODULE_DIR, 0o755)
+            self.made_dir = True
+        os.symlink(self.source, self.path)
+        self.linked = True
+
+    def release(self):
+        self.users -= 1
+        if self.users > 0:
+            return
+        if self.linked and os.path.islink(self.path) and \
+                os.readlink(self.path) == self.source:
+            os.unlink(self.path)
+        self.linked = False
+        if self.made_dir:
+            try:
+                os.rmdir(SETTINGS_MODULE_DIR)
+            except OSError:
+                pass
+            self.made_dir = False
+        if SettingsModule._shared is self:
+            SettingsModule._shared = None
+
+
 class Dovecot:
     """One private Dovecot instance: config, users, clients, log."""
 
@@ -749,6 +967,8 @@ class Dovecot:
         self.mail_pw = None
         # pids killed on purpose (kill_session): their deaths are no crash
         self.killed_pids = set()
+        # Dovecot 2.4: the SettingsModule this instance holds while it runs
+        self._settings_module = None
 
     # ---- configuration
 
@@ -817,6 +1037,13 @@ class Dovecot:
             "--num-callers=30", path])
 
     def config_text(self):
+        """dovecot.conf of this instance, in the syntax of the Dovecot that
+        runs (see DOVECOT_24)."""
+        if DOVECOT_24:
+            return self._config_text_24()
+        return self._config_text_23()
+
+    def _config_text_23(self):
         pw = self.mail_pw
         lines = []
         add = lines.append
@@ -925,7 +1152,7 @@ metric readreceipt_decision {
                for k, v in self.global_settings.items()),
            protocols=" ".join(self.protocol_services())))
         if self.submission_relay:
-            add(self._submission_config())
+            add(self._submission_config_23())
 
         imap_plugins = (("imap_readreceipt",) if self.imap_module else ()) \
             + self.imap_plugins
@@ -947,6 +1174,19 @@ import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SO
                 add("service %s {\n  executable = %s\n}\n"
                     % (service, self._service_executable(service)))
 
+        plugin = self._plugin_settings()
+        add("plugin {")
+        for key, value in plugin.items():
+            add("  %s = %s" % (key, conf_value(value)))
+        add("}")
+        if self.extra_config:
+            add(self.extra_config)
+        return "\n".join(lines) + "\n"
+
+    def _plugin_settings(self):
+        """What 2.3 has in plugin {}: the Sieve settings, the module's and
+        plugin_settings (which win), as {2.3 name: value} in order. The
+        2.4 writer translates them (_plugin_config_24)."""
         plugin = {}
         if self.sieve:
             plugin["sieve"] = "file:~/sieve;active=~/.dovecot.sieve"
@@ -960,15 +1200,9 @@ import_environment = TZ CORE_OUTOFMEM CORE_ERROR LISTEN_PID LISTEN_FDS NOTIFY_SO
             plugin["readreceipt_submission_host"] = self.submission_host
         plugin["readreceipt_submission_timeout"] = 2
         plugin.update(self.plugin_settings)
-        add("plugin {")
-        for key, value in plugin.items():
-            add("  %s = %s" % (key, conf_value(value)))
-        add("}")
-        if self.extra_config:
-            add(self.extra_config)
-        return "\n".join(lines) + "\n"
+        return plugin
 
-    def _submission_config(self):
+    def _submission_config_23(self):
         relay_host, relay_port = self.submission_relay.rsplit(":", 1)
         text = """service submission-login {
   inet_listener submission {
@@ -997,6 +1231,199 @@ metric readreceipt_submission {
 """
         return text
 
+    # ---- configuration: Dovecot 2.4
+
+    def _config_text_24(self):
+        pw = self.mail_pw
+        lines = []
+        add = lines.append
+        version = config_version_24()
+        add("""# generated by rrharness.py
+dovecot_config_version = %(version)s
+dovecot_storage_version = %(version)s
+instance_name = %(instance)s
+base_dir = %(base_dir)s
+state_dir = %(state_dir)s
+log_path = %(log)s
+info_log_path = %(log)s
+debug_log_path = %(log)s
+log_timestamp = "%(ts)s"
+listen = 127.0.0.1
+ssl = no
+auth_allow_cleartext = yes
+auth_mechanisms = plain login
+protocols = %(protocols)s
+first_valid_uid = %(uid)d
+first_valid_gid = %(gid)d
+mail_driver = maildir
+mail_path = ~/Maildir
+mail_plugin_dir = %(module_dir)s
+auth_debug = %(debug)s
+mail_debug = %(debug)s
+log_debug = %(log_debug)s
+%(global_settings)s
+# one passwd-file per user (see _write_user)
+passdb passwd-file {
+  passwd_file_path = %(users)s/%%{user}
+}
+userdb passwd-file {
+  passwd_file_path = %(users)s/%%{user}
+}
+
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+  mailbox Drafts {
+    special_use = \\Drafts
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \\Junk
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = subscribe
+  }
+}
+
+service imap-login {
+  inet_listener imap {
+    port = %(imap_port)d
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = %(pop3_port)d
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    port = %(lmtp_port)d
+  }
+}
+
+# Every readreceipt_decision event is written to the log as JSON.
+event_exporter log {
+  driver = log
+  format = json
+  time_format = rfc3339
+}
+metric readreceipt_decision {
+  exporter = log
+  exporter_include = name hostname timestamps categories fields
+  filter = event=%(event)s
+}
+""" % dict(version=version, instance=self.instance_name,
+           base_dir=self.base_dir, state_dir=self.state_dir,
+           log=self.log_path, ts=LOG_TIMESTAMP_FORMAT,
+           uid=pw.pw_uid, gid=pw.pw_gid, module_dir=self.module_dir,
+           debug="yes" if self.debug else "no",
+           log_debug="category=readreceipt" if self.debug else "",
+           users=self.users_dir, imap_port=self.imap_port,
+           pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
+           event=DECISION_EVENT,
+           global_settings="".join(
+               "%s = %s\n" % (k, conf_value(v))
+               for k, v in self.global_settings.items()),
+           protocols=" ".join(self.protocol_services())))
+        if self.load_plugin:
+            add(boollist_24("mail_plugins", ["readreceipt"]))
+        if self.submission_relay:
+            add(self._submission_config_24())
+
+        imap_plugins = (("imap_readreceipt",) if self.imap_module else ()) \
+            + self.imap_plugins
+        if imap_plugins:
+            add("protocol imap {\n%s}\n"
+                % indent(boollist_24("mail_plugins", imap_plugins)))
+        if self.sieve:
+            add("protocol lmtp {\n%s}\n"
+                % indent(boollist_24("mail_plugins", ["sieve"])))
+        if self.valgrind:
+            add("""default_vsz_limit = unlimited
+import_environment {
+  GDB = 1
+}
+""")
+            for service in self.protocol_services():
+                add("service %s {\n  executable = %s\n}\n"
+                    % (service, self._service_executable(service)))
+        add(self._plugin_config_24(self._plugin_settings()))
+        if self.extra_config:
+            add(self.extra_config)
+        return "\n".join(lines) + "\n"
+
+    def _plugin_config_24(self, plugin):
+        """2.3's plugin {} settings (see _plugin_settings) as 2.4 settings:
+        most keep their name at the top level; the Sieve script location,
+        the lists and imapsieve's numbered mailbox settings become the
+        sections that replaced them."""
+        lines = []
+        imapsieve = collections.defaultdict(dict)
+        for key, value in plugin.items():
+            value = str(value)
+            m = IMAPSIEVE_MAILBOX_RE.match(key)
+            if m:
+                imapsieve[int(m.group(1))][m.group(2)] = value
+            elif key == "sieve":
+                lines.append(sieve_script_24("personal", value))
+            elif key in BOOLLIST_SETTINGS_24:
+                lines.append(boollist_24(key, value.split()))
+            elif key.startswith("readreceipt_") and not self.load_plugin:
+                # known to doveconf only through the settings module
+                continue
+            else:
+                lines.append("%s = %s\n" % (key, conf_value(value)))
+        for n in sorted(imapsieve):
+            mailbox = imapsieve[n]
+            scripts = "".join(
+                sieve_script_24("imapsieve%d-%s" % (n, kind), mailbox[kind],
+                                type=kind, cause=mailbox.get("causes", ""))
+                for kind in ("before", "after") if kind in mailbox)
+            if "from" in mailbox:
+                scripts = "imapsieve_from %s {\n%s}\n" % (
+                    conf_value(mailbox["from"]), indent(scripts))
+            lines.append("mailbox %s {\n%s}\n" % (
+                conf_value(mailbox.get("name", "*")), indent(scripts)))
+        return "".join(lines)
+
+    def _submission_config_24(self):
+        relay_host, relay_port = self.submission_relay.rsplit(":", 1)
+        text = """service submission-login {
+  inet_listener submission {
+    port = %(port)d
+  }
+  inet_listener submissions {
+    port = 0
+  }
+}
+submission_relay_host = %(relay_host)s
+submission_relay_port = %(relay_port)s
+# What the submission module did with each message, as JSON in the log.
+metric readreceipt_submission {
+  exporter = log
+  exporter_include = name hostname timestamps categories fields
+  filter = event=%(event)s
+}
+""" % dict(port=self.submission_port, relay_host=relay_host,
+           relay_port=relay_port, event=SUBMISSION_EVENT)
+        if self.load_plugin and os.path.exists(os.path.join(
+                self.modules_under_test_dir(), SUBMISSION_MODULE_FILE)):
+            text += "protocol submission {\n%s}\n" % indent(
+                boollist_24("mail_plugins", ["submission_readreceipt"]))
+        return text
+
     def write_config(self):
         self.mail_pw = ensure_mail_user()
         for d in (self.workdir, self.state_dir, self.valgrind_dir):
@@ -1023,6 +1450,22 @@ metric readreceipt_submission {
 
     def start(self, timeout=15):
         self.write_config()
+        # Dovecot 2.4 reads the config only with the settings module
+        self._settings_module = SettingsModule.acquire(self)
+        try:
+            self._start(timeout)
+        except BaseException:
+            if self.master_pid is None:
+                self._release_settings_module()
+            raise
+        return self
+
+    def _release_settings_module(self):
+        if self._settings_module is not None:
+            self._settings_module.release()
+            self._settings_module = None
+
+    def _start(self, timeout):
         env = dict(os.environ)
         if self.valgrind:
             env["GDB"] = "1"
@@ -1042,7 +1485,6 @@ metric readreceipt_submission {
                                      what="master.pid")
         wait_until(self._imap_greets, scaled(timeout),
                    what="IMAP greeting on port %d" % self.imap_port)
-        return self
 
     def _read_master_pid(self):
         try:
@@ -1121,6 +1563,7 @@ metric readreceipt_submission {
         """TERM the master and wait until it and all its children are gone
         (valgrind writes its report only when a process exits)."""
         if self.master_pid is None:
+            self._release_settings_module()
             return
         pids = self.processes()
         stop_pid(self.master_pid, scaled(timeout))
@@ -1128,6 +1571,7 @@ metric readreceipt_submission {
             wait_until(lambda: not pid_alive(pid), scaled(timeout),
                        what="dovecot process %d to exit" % pid)
         self.master_pid = None
+        self._release_settings_module()
 
     def reload(self):
         subprocess.run(["doveadm", "-c", self.config_path, "reload"],
@@ -1136,10 +1580,10 @@ metric readreceipt_submission {
     # ---- users
 
     def _write_user(self, name):
-        """One passwd-file per user (the path in passdb/userdb args is
-        users.d/%u). Dovecot stats a passwd-file at most once per second
-        and re-reads it when its mtime or size changed; a new file is read
-        at its first lookup. So a user's file is written once when the
+        """One passwd-file per user (passdb and userdb read
+        users.d/<user name>). Dovecot stats a passwd-file at most once per
+        second and re-reads it when its mtime or size changed; a new file
+        is read at its first lookup. So a user's file is written once when the
         user is created; rewriting it (changed settings) waits for the next
         second and sets a strictly increasing mtime, so the change is never
         missed."""
@@ -1168,7 +1612,10 @@ metric readreceipt_submission {
     def add_user(self, name, password="secret", **settings):
         """Add (or replace) a user. settings become userdb extra fields:
         add_user("a@example.com", readreceipt_mode="internal") gives
-        userdb_readreceipt_mode=internal. Lists must use commas."""
+        userdb_readreceipt_mode=internal, which overrides the setting of
+        that name (plugin {} on 2.3, the top-level one on 2.4). Lists must
+        use commas. Fields whose names differ between the versions come
+        from helpers (attribute_dict_settings, sieve_before_settings)."""
         for key, value in settings.items():
             value = str(value)
             if re.search(r"\s", value):

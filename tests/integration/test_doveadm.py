@@ -18,7 +18,8 @@ import time
 import pytest
 
 from rrharness import (EX_NOTFOUND, EX_NOTPOSSIBLE, EX_NOUSER, EX_USAGE,
-                       disposition_fields, imap_check, queue_implemented)
+                       attribute_dict_settings, disposition_fields,
+                       imap_check, queue_implemented)
 
 BOSS = "boss@example.com"
 # the documented settings, in the documented order (SPEC §2)
@@ -63,8 +64,8 @@ def new_dict_user(new_user, dovecot, prefix="alice", **settings):
     """A user with an attribute dict (the name is only known once the user
     exists, so the field is added by rewriting it)."""
     user = new_user(prefix, **settings)
-    user.settings = dict(settings, mail_attribute_dict="file:%s/%s" % (
-        dovecot.home(user.name), "dovecot-attributes"))
+    user.settings = dict(settings, **attribute_dict_settings(
+        "%s/dovecot-attributes" % dovecot.home(user.name)))
     dovecot.add_user(user.name, user.password, **user.settings)
     return user
 

@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from rrharness import PENDING_PREFIX, fetch_body, fetch_flags, \
-    getmetadata, imap_check, setmetadata, wait_until, scaled
+from rrharness import PENDING_PREFIX, attribute_dict_settings, \
+    fetch_body, fetch_flags, getmetadata, imap_check, setmetadata, \
+    wait_until, scaled
 
 PROMPT = {"readreceipt_mode": "internal", "readreceipt_prompt": "yes",
           "readreceipt_unprompted": "defer"}
@@ -22,8 +23,8 @@ VENDOR = "/private/vendor/vendor.readreceipt"
 def dict_user(new_user, dovecot, **settings):
     """A user with an attribute dict, so that prompts can be queued."""
     user = new_user(**settings)
-    user.update_settings(mail_attribute_dict="file:%s/dovecot-attributes"
-                         % dovecot.home(user.name))
+    user.update_settings(**attribute_dict_settings(
+        "%s/dovecot-attributes" % dovecot.home(user.name)))
     return user
 
 

@@ -27,8 +27,9 @@ import pytest
 
 import rrharness
 from conftest import running_dovecot
-from rrharness import (PENDING_PREFIX, SmtpSink, disposition_fields,
-                       fetch_body, fetch_flags, getmetadata, imap_check,
+from rrharness import (PENDING_PREFIX, SmtpSink, attribute_dict_settings,
+                       disposition_fields, fetch_body, fetch_flags,
+                       getmetadata, has_attribute_dict, imap_check,
                        normalize_ws, scaled, setmetadata, strip_private,
                        wait_until)
 
@@ -85,8 +86,8 @@ def dict_user(new_user, dovecot, prefix="alice", **settings):
     """A user with an attribute dict (for pending prompts); the dict file
     is users' home/dovecot-attributes."""
     user = new_user(prefix, **settings)
-    user.update_settings(mail_attribute_dict="file:%s/dovecot-attributes"
-                         % dovecot.home(user.name))
+    user.update_settings(**attribute_dict_settings(
+        "%s/dovecot-attributes" % dovecot.home(user.name)))
     return user
 
 
@@ -441,7 +442,7 @@ def test_expunged_before_it_left(doveadm, new_user, refused_port):
 def test_list_shows_owed_without_attribute_dict(doveadm, new_user,
                                                 refused_port):
     user = new_user(readreceipt_submission_host=relay(refused_port), **AUTO)
-    assert "mail_attribute_dict" not in user.settings
+    assert not has_attribute_dict(user.settings)
     mid = user.deliver(subject="Owed report")
     conn = user.imap()
     try:

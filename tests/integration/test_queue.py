@@ -3,7 +3,7 @@ private METADATA entries of the message's mailbox; and receipts that are
 owed (relay down, hourly limit), which are kept in the mailbox index, not
 as METADATA entries (SPEC §12; test_outbox.py has the details).
 
-Each user here has its own mail_attribute_dict (a userdb field), so the
+Each user here has its own attribute dict (userdb fields), so the
 queue exists for it; the users of test_receipts.py have none.
 """
 
@@ -14,8 +14,9 @@ import time
 import pytest
 
 from rrharness import PENDING_PREFIX as PREFIX
-from rrharness import disposition_fields, fetch_body, fetch_flags, \
-    getmetadata, imap_check, normalize_ws, setmetadata, wait_until, scaled
+from rrharness import attribute_dict_settings, disposition_fields, \
+    fetch_body, fetch_flags, getmetadata, imap_check, normalize_ws, \
+    setmetadata, wait_until, scaled
 
 BOSS = "boss@example.com"
 
@@ -29,9 +30,8 @@ def queue_user(new_user, dovecot, **settings):
     # the dict lives in the user's home; the name is known before login
     user = new_user(**base)
     path = os.path.join(dovecot.home(user.name), "dovecot-attributes")
-    dovecot.add_user(user.name, user.password,
-                     mail_attribute_dict="file:" + path, **base)
-    user.settings = dict(base, mail_attribute_dict="file:" + path)
+    user.settings = dict(base, **attribute_dict_settings(path))
+    dovecot.add_user(user.name, user.password, **user.settings)
     return user
 
 

@@ -72,7 +72,7 @@ def queue_user(new_user, dovecot, **settings):
     user = new_user(**settings)
     path = os.path.join(dovecot.home(user.name), "dovecot-attributes")
     dovecot.add_user(user.name, user.password,
-                     mail_attribute_dict="file:" + path, **settings)
+                     **rrharness.attribute_dict_settings(path), **settings)
     return user
 
 
@@ -226,7 +226,8 @@ def test_sieve_before_rule_applies_to_the_personal_keep(new_user, dovecot):
     before = dovecot.write_user_file(user.name, "before.sieve",
                                      'require "vnd.readreceipt";\n'
                                      'readreceipt "never";\n')
-    dovecot.add_user(user.name, user.password, sieve_before=before, **AUTO)
+    dovecot.add_user(user.name, user.password,
+                     **rrharness.sieve_before_settings(before), **AUTO)
     # the personal script does not know the extension at all
     with_script(user, 'require "fileinto";\nkeep;\n')
     mid = user.deliver(frm=BOSS)
@@ -432,13 +433,9 @@ def test_managesieve_capability_lists_the_extension(workdir, sink):
     from conftest import running_dovecot
 
     port = rrharness.free_port()
-    extra = ("protocols = imap pop3 lmtp sieve\n"
-             "service managesieve-login {\n"
-             "  inet_listener sieve {\n"
-             "    address = 127.0.0.1\n"
-             "    port = %d\n"
-             "  }\n"
-             "}\n" % port)
+    extra = ("protocols = imap pop3 lmtp sieve\n" +
+             rrharness.inet_listener_config("managesieve-login", "sieve",
+                                            port))
     with running_dovecot(workdir, "dovecot-managesieve", sink,
                          extra_config=extra):
         def greeting():

@@ -462,6 +462,48 @@ static void test_allow_matches(void **state ATTR_UNUSED)
 	assert_false(readreceipt_allow_matches("john@example.com", &allow));
 }
 
+/* A quoted local part that starts with '@' (found by fuzz-policy). Its
+   normalized form must not read like an "@domain" allow entry, for the
+   reason the empty local part is refused: the address written on
+   readreceipt_allow must let itself through, not become the entry of a
+   domain "x@example.com" that matches nothing. Rejecting such addresses
+   passes too. */
+static void test_address_local_part_at(void **state ATTR_UNUSED)
+{
+	static const char *const inputs[] = {
+		"\"@x\"@example.com",
+		"\"@\"@example.com",
+		"Name <\"@example.org\"@example.com>",
+	};
+	ARRAY_TYPE(const_string) addrs, allow;
+	const char *addr, *error;
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(inputs); i++) T_BEGIN {
+		if (readreceipt_address_normalize(inputs[i], &addr,
+						  &error) == 0) {
+			if (addr[0] == '@') {
+				fail_msg("case \"%s\": normalized to \"%s\"",
+					 inputs[i], addr);
+			}
+			t_array_init(&allow, 1);
+			array_push_back(&allow, &addr);
+			if (!readreceipt_allow_matches(addr, &allow)) {
+				fail_msg("case \"%s\": not allowed by its "
+					 "own entry", inputs[i]);
+			}
+		}
+		t_array_init(&addrs, 2);
+		if (readreceipt_address_parse_list(inputs[i], &addrs) > 0) {
+			addr = array_idx_elem(&addrs, 0);
+			if (addr[0] == '@') {
+				fail_msg("case \"%s\": listed as \"%s\"",
+					 inputs[i], addr);
+			}
+		}
+	} T_END;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_address_equals),
 		cmocka_unit_test(test_domain_matches),
 		cmocka_unit_test(test_allow_matches),
+		cmocka_unit_test(test_address_local_part_at),
 	};
 
 	return TEST_RUN("readreceipt-address", tests);

@@ -1405,6 +1405,49 @@ static void test_key_parse(void **state ATTR_UNUSED)
 	}
 }
 
+/* The largest entry the module writes: 100 requested addresses from a
+   4 KB request, a subject cut to READRECEIPT_MDN_SUBJECT_MAX bytes and a
+   Message-ID cut to 1 KB, all of characters that JSON escapes as \u00XX
+   (six bytes each). It must stay readable. */
+static void test_largest_entry(void **state ATTR_UNUSED)
+{
+	struct readreceipt_pending pending, parsed;
+	const char *addr, *error;
+	string_t *json;
+	pool_t pool;
+	char *big;
+	unsigned int i;
+
+	T_BEGIN {
+		i_zero(&pending);
+		t_array_init(&pending.to, 100);
+		for (i = 0; i < 100; i++) {
+			big = t_malloc0(41);
+			memset(big, 0x1f, 40);
+			addr = t_strconcat(big, "@x", NULL);
+			array_push_back(&pending.to, &addr);
+		}
+		big = t_malloc0(257);
+		memset(big, 0x1f, 256);
+		pending.subject = big;
+		big = t_malloc0(1025);
+		memset(big, 0x1f, 1024);
+		pending.message_id = big;
+		pending.reason = "prompt";
+		pending.since = 1700000000;
+
+		json = t_str_new(1024);
+		readreceipt_pending_to_json(&pending, json);
+		assert_true(str_len(json) < READRECEIPT_PENDING_JSON_MAX);
+		pool = pool_alloconly_create("test largest entry", 1024);
+		assert_int_equal(readreceipt_pending_from_json(pool,
+			str_c(json), &parsed, &error), 0);
+		assert_int_equal(array_count(&parsed.to), 100);
+		assert_string_equal(parsed.message_id, pending.message_id);
+		pool_unref(&pool);
+	} T_END;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1425,6 +1468,7 @@ int main(void)
 		cmocka_unit_test(test_answer_error),
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_key_parse),
+		cmocka_unit_test(test_largest_entry),
 	};
 
 	return TEST_RUN("readreceipt-pending", tests);

@@ -791,6 +791,54 @@ static void test_too_many_requests(void **state ATTR_UNUSED)
 	i_stream_unref(&input);
 }
 
+/* The message ends inside its last header field, without a line end
+   (found by fuzz-submission). For the lengths where the field's last piece
+   fills the stream's buffer, Dovecot's header parser hands the field over
+   only in pieces that continue, never its complete value, and the
+   Content-Type or Message-ID there is missed: a receipt passes as
+   ordinary mail. Every length must give what the message says. */
+#define TEST_LAST_FIELD_MAX_PAD 80
+static void test_last_field_at_buffer_end(void **state ATTR_UNUSED)
+{
+	struct submission_readreceipt_header hdr;
+	struct istream *input;
+	string_t *missed_type, *missed_id;
+	const char *error, *msg, *pad;
+	unsigned int len;
+
+	missed_type = t_str_new(64);
+	missed_id = t_str_new(64);
+	for (len = 1; len <= TEST_LAST_FIELD_MAX_PAD; len++) T_BEGIN {
+		pad = t_strdup_printf("%0*u", len, 0);
+
+		msg = t_strconcat("Content-Type: multipart/report;"
+			"report-type=disposition-notification;boundary=",
+			pad, NULL);
+		input = test_small_buffer_stream(msg, strlen(msg));
+		assert_int_equal(submission_readreceipt_header_read(input,
+			pool_datastack_create(), &hdr, &error), 0);
+		if (!hdr.is_receipt)
+			str_printfa(missed_type, " %zu", strlen(msg));
+		i_stream_unref(&input);
+
+		msg = t_strconcat("Message-ID: <", pad, NULL);
+		input = test_small_buffer_stream(msg, strlen(msg));
+		assert_int_equal(submission_readreceipt_header_read(input,
+			pool_datastack_create(), &hdr, &error), 0);
+		if (null_strcmp(hdr.message_id, msg + 12) != 0)
+			str_printfa(missed_id, " %zu", strlen(msg));
+		i_stream_unref(&input);
+	} T_END;
+
+	if (str_len(missed_type) > 0 || str_len(missed_id) > 0) {
+		fail_msg("header of one field without a line end, read "
+			 "through a %u-byte buffer: Content-Type missed at "
+			 "lengths:%s; Message-ID missed at lengths:%s",
+			 TEST_SMALL_BUFFER, str_c(missed_type),
+			 str_c(missed_id));
+	}
+}
+
 static void test_read_error(void **state ATTR_UNUSED)
 {
 	struct submission_readreceipt_header hdr;
@@ -813,6 +861,7 @@ int main(void)
 		cmocka_unit_test(test_large_part_header),
 		cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_too_many_requests),
+		cmocka_unit_test(test_last_field_at_buffer_end),
 		cmocka_unit_test(test_read_error),
 	};
 
