@@ -606,6 +606,14 @@ submission_readreceipt_header_read(struct istream *input, pool_t pool,
 	inputs[2] = NULL;
 	ctx.input = i_stream_create_concat(inputs);
 	i_stream_unref(&inputs[1]);
+	/* Dovecot's header parser skips a field whose name (up to the
+	   colon, with the blanks an obsolete field may have before it) does
+	   not fit in the stream's buffer: "Content-Type", a thousand
+	   blanks, ": message/disposition-notification" would pass unseen.
+	   With room for the largest part header that is judged at all
+	   (a larger one makes the message unreadable), every name fits. */
+	i_stream_set_max_buffer_size(ctx.input,
+		SUBMISSION_READRECEIPT_MIME_PART_HEADER_MAX + 1024);
 	ctx.hdr = hdr_r;
 	ctx.pool = pool;
 	ctx.parts_pool = pool_alloconly_create(
