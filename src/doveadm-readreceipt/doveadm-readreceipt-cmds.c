@@ -213,8 +213,9 @@ cmd_readreceipt_policy_run(struct doveadm_mail_cmd_context *ctx,
 		value = readreceipt_settings_value(ruser->set, *name);
 		i_assert(value != NULL);
 		source = doveadm_readreceipt_setting_source(*name,
+			readreceipt_compat_setting(configured, *name),
 			readreceipt_compat_setting_configured(configured,
-							      *name),
+							      *name) != NULL,
 			user->userdb_fields);
 		doveadm_print(*name);
 		doveadm_print(value);

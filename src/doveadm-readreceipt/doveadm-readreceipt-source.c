@@ -34,6 +34,7 @@ doveadm_readreceipt_userdb_field_sets(const char *field, const char *name,
 
 enum doveadm_readreceipt_source
 doveadm_readreceipt_setting_source(const char *name, const char *value,
+				   bool configured,
 				   const char *const *userdb_fields)
 {
 	if (value == NULL)
@@ -44,7 +45,8 @@ doveadm_readreceipt_setting_source(const char *name, const char *value,
 							  value))
 			return DOVEADM_READRECEIPT_SOURCE_USERDB;
 	}
-	return DOVEADM_READRECEIPT_SOURCE_PLUGIN;
+	return configured ? DOVEADM_READRECEIPT_SOURCE_CONFIG :
+		DOVEADM_READRECEIPT_SOURCE_DEFAULT;
 }
 
 const char *
@@ -53,8 +55,8 @@ doveadm_readreceipt_source_to_str(enum doveadm_readreceipt_source source)
 	switch (source) {
 	case DOVEADM_READRECEIPT_SOURCE_DEFAULT:
 		return "default";
-	case DOVEADM_READRECEIPT_SOURCE_PLUGIN:
-		return "plugin";
+	case DOVEADM_READRECEIPT_SOURCE_CONFIG:
+		return "config";
 	case DOVEADM_READRECEIPT_SOURCE_USERDB:
 		return "userdb";
 	}

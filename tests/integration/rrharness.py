@@ -701,6 +701,14 @@ def inet_listener_config(service, listener, port):
 
 # ---- per-user settings whose userdb fields differ between versions
 
+def setting_override(name, value):
+    """The argument of doveadm -o that overrides a readreceipt_* setting:
+    plugin/NAME=VALUE on Dovecot 2.3, NAME=VALUE on 2.4."""
+    if DOVECOT_24:
+        return "%s=%s" % (name, value)
+    return "plugin/%s=%s" % (name, value)
+
+
 def attribute_dict_settings(path):
     """The userdb fields that give a user a file attribute dict at path
     (for METADATA and the pending queue), for add_user(**...) or
