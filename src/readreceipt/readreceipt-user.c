@@ -117,6 +117,12 @@ void readreceipt_user_created(struct mail_user *user)
 		ruser->smtp_set = readreceipt_compat_smtp_submit_settings(
 			user, user->pool);
 		ruser->sender = readreceipt_sender_create(user);
+	} else if (user->service != NULL &&
+		   strcmp(user->service, "doveadm") == 0) {
+		/* doveadm readreceipt send/flush send too (Dovecot 2.3 has
+		   no submission settings in doveadm: NULL there) */
+		ruser->smtp_set = readreceipt_compat_smtp_submit_settings(
+			user, user->pool);
 	}
 }
 
