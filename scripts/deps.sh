@@ -14,7 +14,13 @@ RR_APT_PACKAGES_VALGRIND="valgrind"
 # For the libFuzzer targets (scripts/fuzz.sh, make fuzz): clang and its
 # fuzzer and sanitizer runtimes. The sanitizer pass over the unit tests
 # (scripts/sanitizers.sh) needs only gcc.
-RR_APT_PACKAGES_FUZZ="clang libclang-rt-14-dev"
+# The runtimes' package is named after clang's version: 14 on Debian 12,
+# 19 on Debian 13.
+case "$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")" in
+trixie) RR_CLANG_VERSION=19 ;;
+*) RR_CLANG_VERSION=14 ;;
+esac
+RR_APT_PACKAGES_FUZZ="clang libclang-rt-$RR_CLANG_VERSION-dev"
 # Building and checking the Debian package (scripts/test-package.sh); the
 # build dependencies in debian/control are in RR_APT_PACKAGES already.
 RR_APT_PACKAGES_PKG="build-essential debhelper dpkg-dev lintian"
