@@ -50,6 +50,13 @@ def stop(quiet=False):
             print("stopping %s (pid %d)" % (name.split("_")[0], pid))
             rrharness.stop_pid(pid, 30)
     os.unlink(STATE)
+    # Dovecot 2.4: the link that made the demo's settings known to
+    # doveconf (see rrharness.SettingsModule) goes with the demo
+    link = os.path.join(rrharness.SETTINGS_MODULE_DIR,
+                        rrharness.SETTINGS_MODULE_FILE)
+    if os.path.islink(link) and \
+            os.readlink(link).startswith(WORKDIR + os.sep):
+        os.unlink(link)
 
 
 def deliver(state, subject):

@@ -97,10 +97,18 @@ rr_build() {
 
 # Copies the tree's tracked and new files, as they are in the work tree,
 # to "$1" (created); nothing that git ignores, so that an in-tree build
-# (of another Dovecot version, say) does not leak into the copy.
+# (of another Dovecot version, say) does not leak into the copy. A tree
+# that is not a git work tree (a copy made so, an unpacked source) is
+# copied whole.
 rr_clean_copy() {
 	local dest="$1"
 	mkdir -p "$dest"
+	if ! command -v git >/dev/null ||
+			! git -C "$RR_TOP_SRCDIR" rev-parse --is-inside-work-tree \
+				>/dev/null 2>&1; then
+		(cd "$RR_TOP_SRCDIR" && tar -cf - .) | tar -xf - -C "$dest"
+		return
+	fi
 	(cd "$RR_TOP_SRCDIR" &&
 		git ls-files -z --cached --others --exclude-standard |
 		while IFS= read -r -d '' f; do

@@ -14,21 +14,23 @@ set -euo pipefail
 rr_require_root
 
 env_script=$RR_TOP_SRCDIR/scripts/debian13-env.sh
-copy=$(mktemp -d /var/tmp/readreceipt-debian13.XXXXXX)
-chmod 755 "$copy"
+work=$(mktemp -d /var/tmp/readreceipt-debian13.XXXXXX)
+chmod 755 "$work"
 echo "== Debian 13 environment"
 "$env_script" create
-echo "== clean copy of the tree in $copy"
-rr_clean_copy "$copy"
+# one clean copy for each: test.sh builds in its tree, and the package
+# must be built from a tree without that build
+echo "== clean copies of the tree in $work"
+rr_clean_copy "$work/test"
+rr_clean_copy "$work/package"
 
-export RR_DEBIAN13_SRC=$copy
 export RR_DEBIAN13_PASSENV="TERM VALGRIND VALGRIND_TESTS PYTEST_ARGS FUZZ FUZZ_SECONDS"
 echo "== Debian 13: scripts/test.sh"
-"$env_script" run scripts/test.sh
+RR_DEBIAN13_SRC=$work/test "$env_script" run scripts/test.sh
 echo "== Debian 13: scripts/test-package.sh"
-"$env_script" run scripts/test-package.sh
+RR_DEBIAN13_SRC=$work/package "$env_script" run scripts/test-package.sh
 
 if [ "${RR_DEBIAN13_KEEP:-no}" != yes ]; then
-	rm -rf "$copy"
+	rm -rf "$work"
 fi
 echo "test-debian13: the Debian 13 / Dovecot 2.4 leg passed"
