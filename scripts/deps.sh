@@ -7,7 +7,7 @@
 # (swaks and curl are the third-party clients the tests drive).
 RR_APT_PACKAGES="dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d
 dovecot-lmtpd dovecot-submissiond dovecot-sieve dovecot-managesieved
-libcmocka-dev autoconf automake libtool pkg-config python3-aiosmtpd
+libcmocka-dev autoconf automake libtool pkgconf python3-aiosmtpd
 python3-pytest make gcc swaks curl"
 # For the integration pass under valgrind (skipped with VALGRIND=no).
 RR_APT_PACKAGES_VALGRIND="valgrind"
