@@ -9,6 +9,9 @@
 # Installs and purges dovecot-readreceipt on this machine: a copy that is
 # installed already is purged first.
 set -euo pipefail
+# In a pipeline under pipefail, "grep -q" may stop reading before the
+# writer is done, which then dies of SIGPIPE and fails the pipeline: the
+# checks below let grep read everything (grep ... >/dev/null).
 # shellcheck source=SCRIPTDIR/deps.sh
 . "$(dirname "$0")/deps.sh"
 rr_require_root
@@ -25,7 +28,7 @@ fail() {
 
 installed() {
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
-		grep -q "install ok installed"
+		grep "install ok installed" >/dev/null
 }
 
 # Config as Dovecot sees it, without the header lines that name the
@@ -44,7 +47,7 @@ src=$work/$pkg-$version
 deb=$work/${pkg}_${version}_$arch.deb
 
 if installed || dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
-		grep -q config-files; then
+		grep config-files >/dev/null; then
 	echo "== $pkg is on this machine already: purging it first"
 	apt-get purge -y -q "$pkg"
 fi
@@ -81,8 +84,8 @@ dpkg-deb --info "$deb" | sed -n '/^ Package:/,$p'
 dpkg-deb --contents "$deb"
 abi=$(cat /usr/share/dovecot/dovecot-abi)
 dpkg-deb --field "$deb" Depends | tr ',' '\n' | sed 's/^ *//' |
-	grep -qx "dovecot-abi-$abi" || fail "Depends lacks dovecot-abi-$abi"
-if dpkg-deb --contents "$deb" | grep -q '\.la$'; then
+	grep -x "dovecot-abi-$abi" >/dev/null || fail "Depends lacks dovecot-abi-$abi"
+if dpkg-deb --contents "$deb" | grep '\.la$' >/dev/null; then
 	fail "libtool .la files in the package"
 fi
 
@@ -102,12 +105,13 @@ for m in $modules; do
 	# lib20_readreceipt_plugin.so must export readreceipt_plugin_version,
 	# or Dovecot skips its ABI check
 	sym=$(basename "$m" .so | sed 's/^lib[0-9]*_//')_version
-	nm -D --defined-only "$m" | grep -qw "$sym" || fail "$m lacks $sym"
+	nm -D --defined-only "$m" | grep -w "$sym" >/dev/null ||
+		fail "$m lacks $sym"
 	echo "$m: $sym"
 done
 
 echo "== $conffile: a conffile that changes nothing"
-dpkg-query -W -f='${Conffiles}\n' "$pkg" | grep -q " $conffile " ||
+dpkg-query -W -f='${Conffiles}\n' "$pkg" | grep " $conffile " >/dev/null ||
 	fail "$conffile is not a conffile"
 config_installed=$(effective_config)
 if [ "$config_installed" != "$config_before" ]; then
