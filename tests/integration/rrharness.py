@@ -98,6 +98,31 @@ VALGRIND_NOTICE_RE = re.compile(
     r"^==\d+== ?$")
 
 
+# The inbox namespace with the special-use mailboxes readreceipt_exclude
+# names by default: the same in the syntax of 2.3 and of 2.4.
+NAMESPACE_CONFIG = """namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Sent {
+    special_use = \\Sent
+    auto = subscribe
+  }
+  mailbox Drafts {
+    special_use = \\Drafts
+    auto = subscribe
+  }
+  mailbox Junk {
+    special_use = \\Junk
+    auto = subscribe
+  }
+  mailbox Trash {
+    special_use = \\Trash
+    auto = subscribe
+  }
+}
+"""
+
+
 def dovecot_version():
     """The version of DOVECOT_BIN as a tuple of ints, e.g. (2, 3, 19, 1);
     None when it is not installed."""
@@ -1089,27 +1114,7 @@ userdb {
   args = username_format=%%u %(users)s/%%u
 }
 
-namespace inbox {
-  inbox = yes
-  separator = /
-  mailbox Sent {
-    special_use = \\Sent
-    auto = subscribe
-  }
-  mailbox Drafts {
-    special_use = \\Drafts
-    auto = subscribe
-  }
-  mailbox Junk {
-    special_use = \\Junk
-    auto = subscribe
-  }
-  mailbox Trash {
-    special_use = \\Trash
-    auto = subscribe
-  }
-}
-
+%(namespace)s
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
@@ -1147,6 +1152,7 @@ metric readreceipt_decision {
   filter = event=%(event)s
 }
 """ % dict(instance=self.instance_name, base_dir=self.base_dir,
+           namespace=NAMESPACE_CONFIG,
            state_dir=self.state_dir, log=self.log_path,
            ts=LOG_TIMESTAMP_FORMAT,
            uid=pw.pw_uid, gid=pw.pw_gid, module_dir=self.module_dir,
@@ -1278,27 +1284,7 @@ userdb passwd-file {
   passwd_file_path = %(users)s/%%{user}
 }
 
-namespace inbox {
-  inbox = yes
-  separator = /
-  mailbox Sent {
-    special_use = \\Sent
-    auto = subscribe
-  }
-  mailbox Drafts {
-    special_use = \\Drafts
-    auto = subscribe
-  }
-  mailbox Junk {
-    special_use = \\Junk
-    auto = subscribe
-  }
-  mailbox Trash {
-    special_use = \\Trash
-    auto = subscribe
-  }
-}
-
+%(namespace)s
 service imap-login {
   inet_listener imap {
     port = %(imap_port)d
@@ -1333,6 +1319,7 @@ metric readreceipt_decision {
   filter = event=%(event)s
 }
 """ % dict(version=version, instance=self.instance_name,
+           namespace=NAMESPACE_CONFIG,
            base_dir=self.base_dir, state_dir=self.state_dir,
            log=self.log_path, ts=LOG_TIMESTAMP_FORMAT,
            uid=pw.pw_uid, gid=pw.pw_gid, module_dir=self.module_dir,
