@@ -153,14 +153,12 @@ readreceipt_event_submission_bound(
 	bounded_r->recipient = readreceipt_event_field(info->recipient);
 }
 
-const char *
-readreceipt_event_format(const struct readreceipt_decision_info *_info)
+/* The log line of an info that is bounded already. */
+static const char *
+readreceipt_event_format_bounded(const struct readreceipt_decision_info *info)
 {
-	struct readreceipt_decision_info bounded;
-	const struct readreceipt_decision_info *info = &bounded;
 	string_t *str = t_str_new(256);
 
-	readreceipt_event_bound(_info, &bounded);
 	readreceipt_event_append(str, "decision", info->decision);
 	readreceipt_event_append(str, "reason", info->reason);
 	readreceipt_event_append(str, "trigger", info->trigger);
@@ -173,6 +171,15 @@ readreceipt_event_format(const struct readreceipt_decision_info *_info)
 	if (info->error != NULL)
 		readreceipt_event_append(str, "error", info->error);
 	return str_c(str);
+}
+
+const char *
+readreceipt_event_format(const struct readreceipt_decision_info *info)
+{
+	struct readreceipt_decision_info bounded;
+
+	readreceipt_event_bound(info, &bounded);
+	return readreceipt_event_format_bounded(&bounded);
 }
 
 static void
@@ -199,7 +206,7 @@ readreceipt_event_decision_emit(struct event *parent,
 	if (info->error != NULL)
 		e->add_str("error", info->error);
 
-	line = readreceipt_event_format(info);
+	line = readreceipt_event_format_bounded(info);
 	if (strcmp(info->decision, "failed") == 0)
 		e_warning(e->event(), "%s", line);
 	else
@@ -214,21 +221,28 @@ void readreceipt_event_decision(struct event *parent,
 	} T_END;
 }
 
-const char *
-readreceipt_event_submission_format(
-	const struct readreceipt_submission_info *_info)
+static const char *
+readreceipt_event_submission_format_bounded(
+	const struct readreceipt_submission_info *info)
 {
-	struct readreceipt_submission_info bounded;
-	const struct readreceipt_submission_info *info = &bounded;
 	string_t *str = t_str_new(256);
 
-	readreceipt_event_submission_bound(_info, &bounded);
 	readreceipt_event_append(str, "action", info->action);
 	readreceipt_event_append(str, "reason", info->reason);
 	readreceipt_event_append(str, "kind", info->kind);
 	readreceipt_event_append(str, "message_id", info->message_id);
 	readreceipt_event_append(str, "recipient", info->recipient);
 	return str_c(str);
+}
+
+const char *
+readreceipt_event_submission_format(
+	const struct readreceipt_submission_info *info)
+{
+	struct readreceipt_submission_info bounded;
+
+	readreceipt_event_submission_bound(info, &bounded);
+	return readreceipt_event_submission_format_bounded(&bounded);
 }
 
 void
@@ -249,6 +263,6 @@ readreceipt_event_submission(struct event *parent,
 			add_str("message_id", info->message_id)->
 			add_str("recipient", info->recipient);
 		e_info(e->event(), "%s",
-		       readreceipt_event_submission_format(info));
+		       readreceipt_event_submission_format_bounded(info));
 	} T_END;
 }

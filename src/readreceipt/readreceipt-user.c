@@ -111,19 +111,16 @@ void readreceipt_user_created(struct mail_user *user)
 	ruser->set = set;
 	ruser->queue_available = readreceipt_queue_available(user);
 	MODULE_CONTEXT_SET(user, readreceipt_user_module, ruser);
-	if (readreceipt_user_opens_mail(ruser)) {
-		/* only a session that opens mail sends: deliveries (one user
-		   per recipient) need no relay settings */
-		ruser->smtp_set = readreceipt_compat_smtp_submit_settings(
-			user, user->pool);
-		ruser->sender = readreceipt_sender_create(user);
-	} else if (user->service != NULL &&
-		   strcmp(user->service, "doveadm") == 0) {
-		/* doveadm readreceipt send/flush send too (Dovecot 2.3 has
-		   no submission settings in doveadm: NULL there) */
+	/* Only sessions that open mail and doveadm (send, flush) send:
+	   deliveries (one user per recipient) need no relay settings.
+	   Dovecot 2.3 has no submission settings in doveadm: NULL there. */
+	if (readreceipt_user_opens_mail(ruser) ||
+	    (user->service != NULL && strcmp(user->service, "doveadm") == 0)) {
 		ruser->smtp_set = readreceipt_compat_smtp_submit_settings(
 			user, user->pool);
 	}
+	if (readreceipt_user_opens_mail(ruser))
+		ruser->sender = readreceipt_sender_create(user);
 }
 
 void readreceipt_user_namespaces_added(struct mail_namespace *namespaces)
