@@ -13,6 +13,7 @@
 #include "readreceipt-compat.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-user.h"
+#include "readreceipt-refresh.h"
 #include "readreceipt-queue.h"
 #include "readreceipt-decide.h"
 #include "readreceipt-sender.h"
@@ -32,11 +33,14 @@
 #pragma weak readreceipt_sender_flush_box
 #pragma weak readreceipt_sender_send_uid
 #pragma weak readreceipt_sender_list_box
+#pragma weak readreceipt_refresh_sync
 
 /* how "since" is shown: ISO 8601 in UTC */
 #define DOVEADM_READRECEIPT_TIME_FORMAT "%Y-%m-%dT%H:%M:%SZ"
 /* the row after the settings that carries a validation error */
 #define DOVEADM_READRECEIPT_POLICY_ERROR_ROW "error"
+/* the last row: when the module first saw this policy for the user */
+#define DOVEADM_READRECEIPT_POLICY_SEEN_ROW "seen"
 
 struct readreceipt_list_cmd_context {
 	struct doveadm_mail_cmd_context ctx;
@@ -192,6 +196,36 @@ doveadm_readreceipt_all_boxes(struct doveadm_mail_cmd_context *ctx,
 
 /* ---- policy */
 
+/* Record the policy as seen (telling a change, SPEC §15) and print when it
+   was first seen; apply: ask open sessions to read it again now. Returns
+   the time, or 0 when it could not be recorded. */
+static time_t
+doveadm_readreceipt_sync(struct readreceipt_user *ruser, bool apply)
+{
+	const char *error;
+	time_t seen;
+
+	if (readreceipt_refresh_sync == NULL) {
+		i_error("The storage module is too old for policy records");
+		return 0;
+	}
+	if (readreceipt_refresh_sync(ruser, apply, &seen, &error) < 0) {
+		i_error("Failed to record the policy: %s", error);
+		return 0;
+	}
+	return seen;
+}
+
+static void doveadm_readreceipt_print_seen(struct readreceipt_user *ruser)
+{
+	time_t seen = doveadm_readreceipt_sync(ruser, FALSE);
+
+	doveadm_print(DOVEADM_READRECEIPT_POLICY_SEEN_ROW);
+	doveadm_print(seen == 0 ? "-" :
+		      t_strfgmtime(DOVEADM_READRECEIPT_TIME_FORMAT, seen));
+	doveadm_print("-");
+}
+
 static int
 cmd_readreceipt_policy_run(struct doveadm_mail_cmd_context *ctx,
 			   struct mail_user *user)
@@ -231,6 +265,7 @@ cmd_readreceipt_policy_run(struct doveadm_mail_cmd_context *ctx,
 		doveadm_print("-");
 	}
 	readreceipt_compat_settings_free(&configured);
+	doveadm_readreceipt_print_seen(ruser);
 	return 0;
 }
 
@@ -546,13 +581,17 @@ cmd_readreceipt_flush_run(struct doveadm_mail_cmd_context *ctx,
 {
 	struct readreceipt_flush_cmd_context *fctx =
 		(struct readreceipt_flush_cmd_context *)ctx;
+	struct readreceipt_user *ruser;
 	int ret = 0;
 
 	fctx->sent = 0;
 	fctx->stopped = FALSE;
-	if (doveadm_readreceipt_user(ctx, user) == NULL ||
+	if ((ruser = doveadm_readreceipt_user(ctx, user)) == NULL ||
 	    !doveadm_readreceipt_queue_linked(ctx))
 		return -1;
+	/* a process with the current configuration: a change it sees is
+	   recorded (and told) now, and open sessions follow it */
+	(void)doveadm_readreceipt_sync(ruser, FALSE);
 	/* owed receipts need no attribute dict: every mailbox is looked
 	   at */
 	ret = doveadm_readreceipt_all_boxes(ctx, user,
@@ -581,6 +620,50 @@ static struct doveadm_mail_cmd_context *cmd_readreceipt_flush_alloc(void)
 	ctx->ctx.v.run = cmd_readreceipt_flush_run;
 	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
 	return &ctx->ctx;
+}
+
+/* ---- refresh */
+
+static int
+cmd_readreceipt_refresh_run(struct doveadm_mail_cmd_context *ctx,
+			    struct mail_user *user)
+{
+	struct readreceipt_user *ruser;
+	time_t seen;
+
+	ruser = doveadm_readreceipt_user(ctx, user);
+	if (ruser == NULL)
+		return -1;
+	seen = doveadm_readreceipt_sync(ruser, TRUE);
+	if (seen == 0) {
+		doveadm_mail_failed_error(ctx, MAIL_ERROR_TEMP);
+		return -1;
+	}
+	doveadm_print(ruser->set->error == NULL ? "valid" : "invalid");
+	doveadm_print(t_strfgmtime(DOVEADM_READRECEIPT_TIME_FORMAT, seen));
+	return 0;
+}
+
+static void
+cmd_readreceipt_refresh_init(struct doveadm_mail_cmd_context *ctx,
+			     const char *const args[])
+{
+	if (args[0] != NULL)
+		doveadm_mail_help_name(doveadm_readreceipt_cmd_name(ctx));
+	doveadm_print_header_simple("policy");
+	doveadm_print_header_simple("seen");
+}
+DOVEADM_READRECEIPT_INIT_DEFINE(cmd_readreceipt_refresh_init)
+
+static struct doveadm_mail_cmd_context *cmd_readreceipt_refresh_alloc(void)
+{
+	struct doveadm_mail_cmd_context *ctx;
+
+	ctx = doveadm_mail_cmd_alloc(struct doveadm_mail_cmd_context);
+	ctx->v.init = DOVEADM_READRECEIPT_INIT(cmd_readreceipt_refresh_init);
+	ctx->v.run = cmd_readreceipt_refresh_run;
+	doveadm_print_init(DOVEADM_PRINT_TYPE_TABLE);
+	return ctx;
 }
 
 static struct doveadm_cmd_ver2 doveadm_readreceipt_commands[] = {
@@ -625,6 +708,14 @@ DOVEADM_CMD_PARAMS_END
 		.name = "readreceipt flush",
 		.usage = DOVEADM_CMD_MAIL_USAGE_PREFIX,
 		.mail_cmd = cmd_readreceipt_flush_alloc,
+DOVEADM_CMD_PARAMS_START
+DOVEADM_CMD_MAIL_COMMON
+DOVEADM_CMD_PARAMS_END
+	},
+	{
+		.name = "readreceipt refresh",
+		.usage = DOVEADM_CMD_MAIL_USAGE_PREFIX,
+		.mail_cmd = cmd_readreceipt_refresh_alloc,
 DOVEADM_CMD_PARAMS_START
 DOVEADM_CMD_MAIL_COMMON
 DOVEADM_CMD_PARAMS_END

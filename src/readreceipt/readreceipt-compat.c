@@ -7,13 +7,14 @@
 #include "mail-storage-settings.h"
 #include "readreceipt-compat.h"
 
+#include "auth-master.h"
+#include "mail-storage-service.h"
 #if DOVECOT_PREREQ(2, 4, 0)
 #  include "settings.h"
 #  include "mailbox-attribute.h"
 #  include "readreceipt-settings-info.h"
 #else
 #  include "settings-parser.h"
-#  include "mail-storage-service.h"
 #endif
 
 #if DOVECOT_PREREQ(2, 4, 0)
@@ -255,3 +256,39 @@ readreceipt_compat_ssl_client_settings(struct mail_user *user,
 }
 
 #endif
+
+int readreceipt_compat_userdb_lookup(struct mail_user *user, pool_t pool,
+				     const char *const **fields_r,
+				     const char **error_r)
+{
+	struct mail_storage_service_ctx *ctx;
+	struct auth_master_connection *conn;
+	struct auth_user_info info;
+	const char *username;
+	int ret;
+
+	if (user->_service_user == NULL) {
+		*error_r = "The user has no mail storage service";
+		return -1;
+	}
+	ctx = mail_storage_service_user_get_service_ctx(user->_service_user);
+	conn = mail_storage_service_get_auth_conn(ctx);
+	if (conn == NULL) {
+		*error_r = "No auth connection";
+		return -1;
+	}
+	i_zero(&info);
+#if DOVECOT_PREREQ(2, 4, 0)
+	info.protocol = user->service;
+#else
+	info.service = user->service;
+#endif
+	ret = auth_master_user_lookup(conn, user->username, &info, pool,
+				      &username, fields_r);
+	if (ret < 0) {
+		*error_r = (*fields_r != NULL && (*fields_r)[0] != NULL) ?
+			t_strdup((*fields_r)[0]) : "userdb lookup failed";
+		return -1;
+	}
+	return ret == 0 ? 0 : 1;
+}

@@ -141,6 +141,15 @@ bool readreceipt_compat_attribute_dict_enabled(struct mail_user *user);
 /* mail_debug for the user */
 bool readreceipt_compat_user_debug(struct mail_user *user);
 
+/* Look the user up in the userdb again, through the auth connection of the
+   mail storage service (the auth-userdb socket). Returns 1 with the userdb
+   fields ("key=value") allocated from pool, 0 when the userdb no longer
+   knows the user, -1 with *error_r. Blocks for at most the auth client's
+   timeout. */
+int readreceipt_compat_userdb_lookup(struct mail_user *user, pool_t pool,
+				     const char *const **fields_r,
+				     const char **error_r);
+
 /* The SSL client settings for an SMTP client of the user: 2.3 fills
    ssl_set from the user's ssl_client_* settings and returns it; 2.4
    returns NULL, and lib-smtp looks them up through the client's event

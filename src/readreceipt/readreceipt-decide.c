@@ -10,6 +10,7 @@
 #include "readreceipt-policy.h"
 #include "readreceipt-mdn.h"
 #include "readreceipt-user.h"
+#include "readreceipt-refresh.h"
 #include "readreceipt-message.h"
 #include "readreceipt-outbox.h"
 #include "readreceipt-queue.h"
@@ -96,7 +97,7 @@ readreceipt_decide_begin(struct mailbox_transaction_context *t)
 	dec->box = t->box;
 	dec->ruser = readreceipt_user_get(t->box->storage->user);
 	i_assert(dec->ruser != NULL);
-	dec->set = dec->ruser->set;
+	dec->set = readreceipt_user_policy(dec->ruser);
 	p_array_init(&dec->events, pool, 4);
 	p_array_init(&dec->owed, pool, 4);
 	return dec;

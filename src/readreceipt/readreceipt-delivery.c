@@ -9,6 +9,7 @@
 #include "readreceipt-message.h"
 #include "readreceipt-event.h"
 #include "readreceipt-user.h"
+#include "readreceipt-refresh.h"
 #include "readreceipt-delivery.h"
 
 #define READRECEIPT_DELIVERY_CONTEXT(obj) \
@@ -107,7 +108,7 @@ readreceipt_delivery_judge(struct readreceipt_user *ruser,
 	info.msg.has_mdnask = readreceipt_delivery_has_keyword(ctx,
 		READRECEIPT_KEYWORD_MDNASK);
 
-	readreceipt_policy_decide(ruser->set, &info.msg, FALSE, FALSE,
+	readreceipt_policy_decide(readreceipt_user_policy(ruser), &info.msg, FALSE, FALSE,
 				  pool_datastack_create(), &verdict);
 	if (!readreceipt_policy_hide_at_delivery(&verdict) ||
 	    !readreceipt_delivery_add_keyword(ctx,
@@ -250,7 +251,7 @@ void readreceipt_delivery_mailbox_allocated(struct mailbox *box)
 	/* nothing is wrapped where nothing is marked: deliveries to users
 	   without readreceipt_hide_forbidden cost nothing */
 	if (ruser == NULL || ruser->session != READRECEIPT_SESSION_DELIVERY ||
-	    !ruser->set->hide_forbidden)
+	    !readreceipt_user_policy(ruser)->hide_forbidden)
 		return;
 
 	rbox = p_new(box->pool, union mailbox_module_context, 1);

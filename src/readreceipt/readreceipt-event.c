@@ -266,3 +266,70 @@ readreceipt_event_submission(struct event *parent,
 		       readreceipt_event_submission_format_bounded(info));
 	} T_END;
 }
+
+static void
+readreceipt_event_policy_changed_bound(
+	const struct readreceipt_policy_change_info *info,
+	struct readreceipt_policy_change_info *bounded_r)
+{
+	bounded_r->user = readreceipt_event_field(info->user);
+	bounded_r->setting = readreceipt_event_field(info->setting);
+	bounded_r->old_value = readreceipt_event_field(info->old_value);
+	bounded_r->new_value = readreceipt_event_field(info->new_value);
+	bounded_r->source = readreceipt_event_field(info->source);
+	bounded_r->error = info->error == NULL ? NULL :
+		readreceipt_event_field(info->error);
+}
+
+static const char *
+readreceipt_event_policy_changed_format_bounded(
+	const struct readreceipt_policy_change_info *info)
+{
+	string_t *str = t_str_new(256);
+
+	readreceipt_event_append(str, "user", info->user);
+	readreceipt_event_append(str, "setting", info->setting);
+	readreceipt_event_append(str, "old", info->old_value);
+	readreceipt_event_append(str, "new", info->new_value);
+	readreceipt_event_append(str, "source", info->source);
+	if (info->error != NULL)
+		readreceipt_event_append(str, "error", info->error);
+	return str_c(str);
+}
+
+const char *
+readreceipt_event_policy_changed_format(
+	const struct readreceipt_policy_change_info *info)
+{
+	struct readreceipt_policy_change_info bounded;
+
+	readreceipt_event_policy_changed_bound(info, &bounded);
+	return readreceipt_event_policy_changed_format_bounded(&bounded);
+}
+
+void readreceipt_event_policy_changed(
+	struct event *parent, const struct readreceipt_policy_change_info *_info)
+{
+	struct readreceipt_policy_change_info bounded;
+	const struct readreceipt_policy_change_info *info = &bounded;
+	struct event_passthrough *e;
+	const char *line;
+
+	T_BEGIN {
+		readreceipt_event_policy_changed_bound(_info, &bounded);
+		e = event_create_passthrough(parent)->
+			set_name(READRECEIPT_EVENT_POLICY_CHANGED)->
+			add_str("user", info->user)->
+			add_str("setting", info->setting)->
+			add_str("old", info->old_value)->
+			add_str("new", info->new_value)->
+			add_str("source", info->source);
+		if (info->error != NULL)
+			e->add_str("error", info->error);
+		line = readreceipt_event_policy_changed_format_bounded(info);
+		if (info->error != NULL)
+			e_warning(e->event(), "policy changed: %s", line);
+		else
+			e_info(e->event(), "policy changed: %s", line);
+	} T_END;
+}

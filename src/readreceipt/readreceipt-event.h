@@ -8,6 +8,7 @@ extern struct event_category event_category_readreceipt;
 
 #define READRECEIPT_EVENT_DECISION "readreceipt_decision"
 #define READRECEIPT_EVENT_SUBMISSION "readreceipt_submission"
+#define READRECEIPT_EVENT_POLICY_CHANGED "readreceipt_policy_changed"
 #define READRECEIPT_EVENT_MESSAGE_ID_MAX 200
 /* Every field of an event (and of its log line) is at most this many
    bytes: a longer value is cut at a character boundary and ends with
@@ -86,5 +87,26 @@ readreceipt_event_format(const struct readreceipt_decision_info *info);
 const char *
 readreceipt_event_submission_format(
 	const struct readreceipt_submission_info *info);
+
+/* A setting of the user's effective policy changed (SPEC §15). */
+struct readreceipt_policy_change_info {
+	const char *user;
+	/* the setting's name */
+	const char *setting;
+	const char *old_value;
+	const char *new_value;
+	/* where the new value comes from: default, config, userdb */
+	const char *source;
+	/* the new policy is invalid (receipts disabled): why; else NULL */
+	const char *error;
+};
+
+const char *
+readreceipt_event_policy_changed_format(
+	const struct readreceipt_policy_change_info *info);
+/* Emit a readreceipt_policy_changed event as a child of parent and log it
+   (Info; Warning when the new policy is invalid). */
+void readreceipt_event_policy_changed(
+	struct event *parent, const struct readreceipt_policy_change_info *info);
 
 #endif

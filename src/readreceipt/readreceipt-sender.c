@@ -15,6 +15,7 @@
 #include "readreceipt-policy.h"
 #include "readreceipt-mdn.h"
 #include "readreceipt-user.h"
+#include "readreceipt-refresh.h"
 #include "readreceipt-event.h"
 #include "readreceipt-message.h"
 #include "readreceipt-outbox.h"
@@ -921,7 +922,8 @@ int readreceipt_sender_list_box(struct mailbox *box, pool_t pool,
 		    readreceipt_record_is_owed(&rec) &&
 		    mail_set_uid(mail, uid)) {
 			readreceipt_message_read(mail, FALSE, &minfo);
-			readreceipt_policy_decide(ruser->set, &minfo.msg,
+			readreceipt_policy_decide(
+				readreceipt_user_policy(ruser), &minfo.msg,
 				FALSE, TRUE, pool_datastack_create(),
 				&verdict);
 			entry = array_append_space(entries);

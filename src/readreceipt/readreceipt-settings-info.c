@@ -31,6 +31,7 @@ static const struct setting_define readreceipt_setting_defines[] = {
 	DEF(readreceipt_reporting_ua),
 	DEF(readreceipt_include_headers),
 	DEF(readreceipt_pending_expire),
+	DEF(readreceipt_policy_refresh),
 
 	SETTING_DEFINE_LIST_END
 };
@@ -75,6 +76,7 @@ static const struct readreceipt_raw_settings readreceipt_default_settings = {
 		"%{system:hostname}; " READRECEIPT_REPORTING_UA_PRODUCT,
 	.readreceipt_include_headers = "no",
 	.readreceipt_pending_expire = READRECEIPT_PENDING_EXPIRE_DEFAULT,
+	.readreceipt_policy_refresh = READRECEIPT_POLICY_REFRESH_DEFAULT,
 };
 
 const struct setting_parser_info readreceipt_setting_parser_info = {

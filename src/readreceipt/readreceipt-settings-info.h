@@ -33,6 +33,7 @@ struct readreceipt_raw_settings {
 	const char *readreceipt_reporting_ua;
 	const char *readreceipt_include_headers;
 	const char *readreceipt_pending_expire;
+	const char *readreceipt_policy_refresh;
 };
 
 /* The default of readreceipt_domains: the domain of

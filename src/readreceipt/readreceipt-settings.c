@@ -42,6 +42,7 @@ const char *const readreceipt_setting_names[] = {
 	"readreceipt_reporting_ua",
 	"readreceipt_include_headers",
 	"readreceipt_pending_expire",
+	"readreceipt_policy_refresh",
 	NULL
 };
 
@@ -579,6 +580,9 @@ readreceipt_settings_parse_all(struct readreceipt_settings_parser *parser,
 	set->pending_expire_secs = readreceipt_settings_parse_time(parser,
 		"readreceipt_pending_expire",
 		READRECEIPT_PENDING_EXPIRE_DEFAULT);
+	set->policy_refresh_secs = readreceipt_settings_parse_time(parser,
+		"readreceipt_policy_refresh",
+		READRECEIPT_POLICY_REFRESH_DEFAULT);
 }
 
 int readreceipt_settings_parse(pool_t pool,
@@ -694,5 +698,7 @@ readreceipt_settings_value(const struct readreceipt_settings *set,
 		return readreceipt_settings_bool(set->include_headers);
 	if (strcmp(name, "readreceipt_pending_expire") == 0)
 		return readreceipt_settings_time(set->pending_expire_secs);
+	if (strcmp(name, "readreceipt_policy_refresh") == 0)
+		return readreceipt_settings_time(set->policy_refresh_secs);
 	return NULL;
 }

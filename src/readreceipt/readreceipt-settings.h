@@ -21,6 +21,7 @@
 #define READRECEIPT_REPORTING_UA_PRODUCT "dovecot-readreceipt"
 #define READRECEIPT_INCLUDE_HEADERS_DEFAULT FALSE
 #define READRECEIPT_PENDING_EXPIRE_DEFAULT "30d"
+#define READRECEIPT_POLICY_REFRESH_DEFAULT "5m"
 
 enum readreceipt_mode {
 	READRECEIPT_MODE_DISABLED = 0,
@@ -75,6 +76,9 @@ struct readreceipt_settings {
 	/* a pending prompt nobody answered is dropped after this; 0 =
 	   never */
 	unsigned int pending_expire_secs;
+	/* no decision is taken on settings older than this (SPEC §15); 0 =
+	   read them again for every decision */
+	unsigned int policy_refresh_secs;
 
 	/* Set when any setting is invalid: names the setting and the entry.
 	   mode is then forced to READRECEIPT_MODE_DISABLED. */

@@ -9,18 +9,11 @@
 #include "readreceipt-event.h"
 #include "readreceipt-queue.h"
 #include "readreceipt-sender.h"
+#include "readreceipt-refresh.h"
 #include "readreceipt-user.h"
 
 struct readreceipt_user_module readreceipt_user_module =
 	MODULE_CONTEXT_INIT(&mail_user_module_register);
-
-static const char *
-readreceipt_user_lookup(const char *name, void *context)
-{
-	const struct readreceipt_compat_settings *compat_set = context;
-
-	return readreceipt_compat_setting(compat_set, name);
-}
 
 static enum readreceipt_session_kind
 readreceipt_session_kind(struct mail_user *user)
@@ -60,7 +53,7 @@ static void readreceipt_user_deinit(struct mail_user *user)
 	struct readreceipt_user *ruser = READRECEIPT_USER_CONTEXT(user);
 
 	i_assert(ruser != NULL);
-	readreceipt_compat_settings_free(&ruser->compat_set);
+	readreceipt_refresh_deinit(ruser);
 	event_unref(&ruser->event);
 	ruser->module_ctx.super.deinit(user);
 }
@@ -69,9 +62,6 @@ void readreceipt_user_created(struct mail_user *user)
 {
 	struct mail_user_vfuncs *v = user->vlast;
 	struct readreceipt_user *ruser;
-	struct readreceipt_settings *set;
-	const char *error, *read_error;
-	int ret;
 
 	ruser = p_new(user->pool, struct readreceipt_user, 1);
 	ruser->module_ctx.super = *v;
@@ -89,26 +79,15 @@ void readreceipt_user_created(struct mail_user *user)
 	   session of the user's own (each delivery's decision names it
 	   instead), the mail session goes on. Settings that cannot be read
 	   at all count as invalid. */
-	ret = readreceipt_compat_settings_get(user, FALSE, &ruser->compat_set,
-					      &read_error);
-	if (readreceipt_settings_parse(user->pool, readreceipt_user_lookup,
-				       ruser->compat_set, user->username,
-				       my_hostname, &set, &error) < 0)
-		ret = -1;
-	else if (ret < 0) {
-		error = p_strconcat(user->pool, "Failed to read the settings: ",
-				    read_error, NULL);
-		set->mode = READRECEIPT_MODE_DISABLED;
-		set->error = error;
-	}
-	if (ret < 0 &&
+	ruser->user = user;
+	readreceipt_refresh_init(ruser);
+	if (ruser->set->error != NULL &&
 	    ruser->session != READRECEIPT_SESSION_NONE &&
 	    ruser->session != READRECEIPT_SESSION_DELIVERY) {
 		e_error(ruser->event,
 			"Invalid settings, receipts are disabled for this "
-			"user: %s", error);
+			"user: %s", ruser->set->error);
 	}
-	ruser->set = set;
 	ruser->queue_available = readreceipt_queue_available(user);
 	MODULE_CONTEXT_SET(user, readreceipt_user_module, ruser);
 	/* Only sessions that open mail and doveadm (send, flush) send:

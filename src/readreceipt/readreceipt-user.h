@@ -39,12 +39,34 @@ enum readreceipt_imap_command {
 
 struct readreceipt_user {
 	union mail_user_module_context module_ctx;
+	struct mail_user *user;
 
 	/* parent of every event this module emits for the user */
 	struct event *event;
 	/* the readreceipt_* settings as configured for the user */
 	struct readreceipt_compat_settings *compat_set;
+	/* set when compat_set could not be read (receipts disabled) */
+	const char *compat_read_error;
+	/* The settings decisions are taken on: read through
+	   readreceipt_user_policy(), which reads them again when they are
+	   older than readreceipt_policy_refresh (readreceipt-refresh.c).
+	   set and policy live in policy_pool; the generation before stays
+	   until the next one. */
 	const struct readreceipt_settings *set;
+	struct readreceipt_policy_state *policy;
+	pool_t policy_pool, policy_old_pool;
+	/* the userdb fields set was computed from */
+	const char *const *policy_fields;
+	/* when set was computed */
+	time_t policy_time;
+	/* set was compared with the state file (readreceipt-policy-state) */
+	bool policy_synced;
+	/* the state file, and what it was when this session last saw it */
+	const char *state_path;
+	time_t state_checked;
+	ino_t state_ino;
+	time_t state_mtime;
+	off_t state_size;
 	enum readreceipt_session_kind session;
 
 	/* a client that shows its own receipt prompt (set by the imap

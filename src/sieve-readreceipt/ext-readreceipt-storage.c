@@ -8,6 +8,7 @@
 #include "readreceipt-settings.h"
 #include "readreceipt-policy.h"
 #include "readreceipt-user.h"
+#include "readreceipt-refresh.h"
 #include "readreceipt-event.h"
 #include "readreceipt-message.h"
 #include "ext-readreceipt-common.h"
@@ -25,6 +26,7 @@
 #pragma weak readreceipt_event_decision
 #pragma weak readreceipt_event_message_id
 #pragma weak readreceipt_event_addresses
+#pragma weak readreceipt_user_policy
 
 static struct readreceipt_user *
 ext_readreceipt_storage_user(struct mail_user *user)
@@ -34,6 +36,16 @@ ext_readreceipt_storage_user(struct mail_user *user)
 	    readreceipt_policy_requested == NULL || user == NULL)
 		return NULL;
 	return readreceipt_user_get(user);
+}
+
+/* The user's policy, read again if it is older than
+   readreceipt_policy_refresh. */
+static const struct readreceipt_settings *
+ext_readreceipt_storage_policy(struct readreceipt_user *ruser)
+{
+	if (readreceipt_user_policy == NULL)
+		return ruser->set;
+	return readreceipt_user_policy(ruser);
 }
 
 int ext_readreceipt_storage_requested(struct mail_user *user,
@@ -47,8 +59,8 @@ int ext_readreceipt_storage_requested(struct mail_user *user,
 		return 0;
 	T_BEGIN {
 		if (readreceipt_message_from_mail(mail, &msg) > 0) {
-			*requested_r = readreceipt_policy_requested(ruser->set,
-								    &msg);
+			*requested_r = readreceipt_policy_requested(
+				ext_readreceipt_storage_policy(ruser), &msg);
 		}
 	} T_END;
 	return 1;
@@ -72,7 +84,8 @@ void ext_readreceipt_storage_never(struct mail_user *user, struct mail *mail,
 
 	T_BEGIN {
 		if (readreceipt_message_from_mail(mail, &msg) > 0 &&
-		    readreceipt_policy_requested(ruser->set, &msg)) {
+		    readreceipt_policy_requested(
+			ext_readreceipt_storage_policy(ruser), &msg)) {
 			/* only for the requested addresses */
 			readreceipt_policy_decide(ruser->set, &msg, FALSE,
 						  FALSE,

@@ -10,6 +10,7 @@
 #include "readreceipt-policy.h"
 #include "readreceipt-event.h"
 #include "readreceipt-user.h"
+#include "readreceipt-refresh.h"
 #include "submission-readreceipt-header.h"
 #include "submission-readreceipt-client.h"
 
@@ -89,7 +90,8 @@ submission_readreceipt_judge_receipt(
 	}
 
 	submission_readreceipt_recipients(jm->trans, &recipients);
-	reason = readreceipt_policy_outgoing_receipt(jm->ruser->set,
+	reason = readreceipt_policy_outgoing_receipt(
+		readreceipt_user_policy(jm->ruser),
 						     &recipients, &recipient);
 	if (reason == NULL) {
 		submission_readreceipt_emit(jm, "accepted", "allowed", kind,
@@ -130,7 +132,8 @@ submission_readreceipt_judge_request(
 	const char *reason;
 	uoff_t removed;
 
-	request = readreceipt_policy_outgoing_request(jm->ruser->set,
+	request = readreceipt_policy_outgoing_request(
+		readreceipt_user_policy(jm->ruser),
 						      &reason);
 	switch (request) {
 	case READRECEIPT_REQUEST_ALLOW:

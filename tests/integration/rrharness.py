@@ -86,6 +86,7 @@ MAIL_USER = "vmail"
 DECISION_KEYS = ("decision", "reason", "trigger", "mode", "mailbox", "uid",
                  "message_id", "recipient")
 DECISION_EVENT = "readreceipt_decision"
+POLICY_CHANGED_EVENT = "readreceipt_policy_changed"
 SUBMISSION_EVENT = "readreceipt_submission"
 SUBMISSION_KEYS = ("action", "reason", "kind", "message_id", "recipient")
 
@@ -1151,6 +1152,11 @@ metric readreceipt_decision {
   exporter_include = name hostname timestamps categories fields
   filter = event=%(event)s
 }
+metric readreceipt_policy_changed {
+  exporter = log
+  exporter_include = name hostname timestamps categories fields
+  filter = event=%(policy_event)s
+}
 """ % dict(instance=self.instance_name, base_dir=self.base_dir,
            namespace=NAMESPACE_CONFIG,
            state_dir=self.state_dir, log=self.log_path,
@@ -1160,7 +1166,7 @@ metric readreceipt_decision {
            log_debug="category=readreceipt" if self.debug else "",
            users=self.users_dir, imap_port=self.imap_port,
            pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
-           event=DECISION_EVENT,
+           event=DECISION_EVENT, policy_event=POLICY_CHANGED_EVENT,
            global_settings="".join(
                "%s = %s\n" % (k, conf_value(v))
                for k, v in self.global_settings.items()),
@@ -1318,6 +1324,11 @@ metric readreceipt_decision {
   exporter_include = name hostname timestamps categories fields
   filter = event=%(event)s
 }
+metric readreceipt_policy_changed {
+  exporter = log
+  exporter_include = name hostname timestamps categories fields
+  filter = event=%(policy_event)s
+}
 """ % dict(version=version, instance=self.instance_name,
            namespace=NAMESPACE_CONFIG,
            base_dir=self.base_dir, state_dir=self.state_dir,
@@ -1327,7 +1338,7 @@ metric readreceipt_decision {
            log_debug="category=readreceipt" if self.debug else "",
            users=self.users_dir, imap_port=self.imap_port,
            pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
-           event=DECISION_EVENT,
+           event=DECISION_EVENT, policy_event=POLICY_CHANGED_EVENT,
            global_settings="".join(
                "%s = %s\n" % (k, conf_value(v))
                for k, v in self.global_settings.items()),

@@ -33,6 +33,7 @@ SETTING_NAMES = [
     "readreceipt_request", "readreceipt_submission_host",
     "readreceipt_submission_timeout", "readreceipt_reporting_ua",
     "readreceipt_include_headers", "readreceipt_pending_expire",
+    "readreceipt_policy_refresh",
 ]
 ISO_UTC_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
@@ -54,6 +55,10 @@ def policy(user):
     names = [row["setting"] for row in rows]
     assert names[:len(SETTING_NAMES)] == SETTING_NAMES, res
     extra = rows[len(SETTING_NAMES):]
+    # then the error row (an invalid policy), and last when the policy
+    # was first seen
+    assert extra and extra[-1]["setting"] == "seen", res
+    extra = extra[:-1]
     assert len(extra) <= 1 and all(r["setting"] == "error" for r in extra), \
         res
     table = {row["setting"]: (row["value"], row["source"])
@@ -141,6 +146,7 @@ def test_policy_defaults(doveadm, new_user):
     assert table["readreceipt_reporting_ua"][1] == "default"
     assert table["readreceipt_include_headers"] == ("no", "default")
     assert table["readreceipt_pending_expire"] == ("30d", "default")
+    assert table["readreceipt_policy_refresh"] == ("5m", "default")
 
 
 def test_policy_userdb_overrides(doveadm, new_user):
@@ -192,7 +198,8 @@ def test_policy_for_several_users(doveadm, new_user, tmp_path):
                      (bob.name, "disabled", "userdb")}, res
     errors = [r["Username"] for r in res.rows if r["setting"] == "error"]
     assert errors == [bob.name], res
-    assert len(res.rows) == 2 * len(SETTING_NAMES) + 1, res
+    # and a "seen" row each
+    assert len(res.rows) == 2 * len(SETTING_NAMES) + 1 + 2, res
 
 
 def test_policy_table_output(doveadm, new_user):
@@ -202,7 +209,8 @@ def test_policy_table_output(doveadm, new_user):
     assert res.rc == 0, res
     lines = res.stdout.splitlines()
     assert lines[0].split() == ["setting", "value", "source"], res
-    assert len(lines) == 1 + len(SETTING_NAMES), res
+    assert len(lines) == 1 + len(SETTING_NAMES) + 1, res
+    assert lines[-1].split()[0] == "seen", res
     assert lines[1].split() == ["readreceipt_mode", "any", "userdb"], res
 
 

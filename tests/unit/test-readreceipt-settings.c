@@ -147,7 +147,8 @@ static const struct settings_case settings_cases[] = {
 	    "submission_timeout", "5", NULL } },
 	{ "defaults, part 3", { NULL }, NULL, NULL,
 	  { "reporting_ua", "mail.example.com; dovecot-readreceipt",
-	    "include_headers", "no", "pending_expire", "30d", NULL } },
+	    "include_headers", "no", "pending_expire", "30d",
+	    "policy_refresh", "5m", NULL } },
 	{ "empty scalars count as unset",
 	  { "mode", "", "prompt", "", "user_email", "", "bulk_limit", "",
 	    "max_per_hour", "", "unprompted", "", "request", "",
@@ -406,6 +407,16 @@ static const struct settings_case settings_cases[] = {
 	{ "submission_timeout 5s", { "submission_timeout", "5s" }, NULL,
 	  "readreceipt_submission_timeout: invalid value \"5s\" "
 	  "(expected a number)", { NULL } },
+
+	/* readreceipt_policy_refresh */
+	{ "policy_refresh 30s", { "policy_refresh", "30s" }, NULL, NULL,
+	  { "policy_refresh", "30s" } },
+	{ "policy_refresh 0", { "policy_refresh", "0" }, NULL, NULL,
+	  { "policy_refresh", "0" } },
+	{ "policy_refresh bad", { "policy_refresh", "often" }, NULL,
+	  "readreceipt_policy_refresh: invalid value \"often\" (expected a "
+	  "time such as 30d, 12h or 0): Invalid time interval: often",
+	  { "mode", "disabled", "policy_refresh", "5m" } },
 
 	/* readreceipt_pending_expire */
 	{ "pending_expire 0", { "pending_expire", "0" }, NULL, NULL,
@@ -728,6 +739,7 @@ static void test_settings_names(void **state ATTR_UNUSED)
 		"readreceipt_request", "readreceipt_submission_host",
 		"readreceipt_submission_timeout", "readreceipt_reporting_ua",
 		"readreceipt_include_headers", "readreceipt_pending_expire",
+		"readreceipt_policy_refresh",
 	};
 	static const char *const no_pairs[] = { NULL };
 	struct readreceipt_settings *set;
