@@ -5,6 +5,7 @@
 #include "smtp-submit-settings.h"
 #include "mail-user.h"
 #include "mail-storage-settings.h"
+#include "mailbox-list-private.h"
 #include "readreceipt-compat.h"
 
 #include "auth-master.h"
@@ -108,6 +109,13 @@ void readreceipt_compat_mail_storage_settings_free(
 	const struct mail_storage_settings **set)
 {
 	settings_free(*set);
+}
+
+const char *readreceipt_compat_list_volatile_dir(struct mailbox_list *list)
+{
+	const char *dir = list->mail_set->mail_volatile_path;
+
+	return dir == NULL || dir[0] == '\0' ? NULL : dir;
 }
 
 bool readreceipt_compat_attribute_dict_enabled(struct mail_user *user)
@@ -230,6 +238,13 @@ void readreceipt_compat_mail_storage_settings_free(
 {
 	/* the user's own */
 	*set = NULL;
+}
+
+const char *readreceipt_compat_list_volatile_dir(struct mailbox_list *list)
+{
+	const char *dir = list->set.volatile_dir;
+
+	return dir == NULL || dir[0] == '\0' ? NULL : dir;
 }
 
 bool readreceipt_compat_attribute_dict_enabled(struct mail_user *user)

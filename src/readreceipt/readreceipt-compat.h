@@ -134,6 +134,11 @@ int readreceipt_compat_mail_storage_settings_get(
 void readreceipt_compat_mail_storage_settings_free(
 	const struct mail_storage_settings **set);
 
+/* mail_volatile_dir of list's settings (2.3 list->set.volatile_dir, 2.4
+   mail_volatile_path), or NULL when it is not set. */
+struct mailbox_list;
+const char *readreceipt_compat_list_volatile_dir(struct mailbox_list *list);
+
 /* TRUE when the user has an attribute dict (2.3 mail_attribute_dict, 2.4
    mail_attribute { dict ... }), so that METADATA entries can be kept. */
 bool readreceipt_compat_attribute_dict_enabled(struct mail_user *user);

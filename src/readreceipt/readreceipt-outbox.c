@@ -5,13 +5,14 @@
 #include "str.h"
 #include "file-lock.h"
 #include "file-create-locked.h"
+#include "mail-user.h"
 #include "write-full.h"
 #include "mkdir-parents.h"
 #include "mail-index.h"
 #include "mail-storage-private.h"
 #include "mail-storage-settings.h"
 #include "mail-namespace.h"
-#include "mailbox-list.h"
+#include "mailbox-list-private.h"
 #include "readreceipt-compat.h"
 #include "readreceipt-outbox.h"
 
@@ -23,6 +24,8 @@
 /* never read more of the outbox list than this: it holds one line per
    mailbox with owed receipts */
 #define READRECEIPT_OUTBOX_HINT_MAX (64 * 1024)
+/* how often a lock file that was replaced under us is opened again */
+#define READRECEIPT_OUTBOX_LOCK_REOPEN_MAX 3
 
 static uint32_t readreceipt_outbox_ext_id(struct mailbox *box)
 {
@@ -147,44 +150,146 @@ int readreceipt_outbox_dir(struct mail_user *user, const char **dir_r,
 	return -1;
 }
 
+/* Open path, creating it and its missing parent directories. Returns
+   the fd, or -1 with *error_r. */
+static int
+readreceipt_outbox_open_create(const char *path, int flags,
+			       const char **error_r)
+{
+	const char *dir;
+	int fd;
+
+	fd = open(path, flags | O_CREAT, 0600);
+	if (fd == -1 && errno == ENOENT) {
+		dir = t_strndup(path, strrchr(path, '/') - path);
+		if (mkdir_parents(dir, 0700) < 0 && errno != EEXIST) {
+			*error_r = t_strdup_printf("mkdir(%s) failed: %m", dir);
+			return -1;
+		}
+		fd = open(path, flags | O_CREAT, 0600);
+	}
+	if (fd == -1)
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+	return fd;
+}
+
+/* TRUE when fd is still the file at path: someone (a cleanup of the
+   volatile directory, an older version of this module, which unlinked the
+   file after each lock) may have removed it between open() and the lock,
+   and a lock on a removed file excludes no one who opens the path now. */
+static int
+readreceipt_outbox_lock_is_current(int fd, const char *path,
+				   const char **error_r)
+{
+	struct stat st_fd, st_path;
+
+	if (fstat(fd, &st_fd) < 0) {
+		*error_r = t_strdup_printf("fstat(%s) failed: %m", path);
+		return -1;
+	}
+	if (stat(path, &st_path) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		*error_r = t_strdup_printf("stat(%s) failed: %m", path);
+		return -1;
+	}
+	return st_fd.st_ino == st_path.st_ino &&
+		st_fd.st_dev == st_path.st_dev ? 1 : 0;
+}
+
+/* Lock the file at path, which stays in place between locks: creating and
+   unlinking a lock file each time (Dovecot's file_create_locked()) costs
+   an inode allocation and a directory update per decision and per
+   receipt. Returns 1, 0 on timeout, -1 on error. */
+static int
+readreceipt_outbox_lock_path(const char *path,
+			     const struct mail_storage_settings *mail_set,
+			     struct file_lock **lock_r, const char **error_r)
+{
+	struct file_create_settings create_set;
+	struct file_lock_settings lock_set;
+	unsigned int i;
+	int fd, ret;
+
+	if (mail_set->parsed_lock_method == FILE_LOCK_METHOD_DOTLOCK) {
+		/* a dotlock is a file of its own, created and removed by
+		   Dovecot as before */
+		i_zero(&create_set);
+		create_set.lock_timeout_secs =
+			READRECEIPT_OUTBOX_LOCK_TIMEOUT_SECS;
+		create_set.lock_settings.lock_method =
+			FILE_LOCK_METHOD_DOTLOCK;
+		create_set.mkdir_mode = 0700;
+		ret = mail_storage_lock_create(path, &create_set, mail_set,
+					       lock_r, error_r);
+		return ret < 0 ? -1 : (ret == 0 ? 0 : 1);
+	}
+
+	i_zero(&lock_set);
+	lock_set.lock_method = mail_set->parsed_lock_method;
+	/* closing the fd releases the lock */
+	lock_set.close_on_free = TRUE;
+	for (i = 0; i < READRECEIPT_OUTBOX_LOCK_REOPEN_MAX; i++) {
+		fd = readreceipt_outbox_open_create(path, O_RDWR, error_r);
+		if (fd == -1)
+			return -1;
+		ret = file_wait_lock(fd, path, F_WRLCK, &lock_set,
+				     READRECEIPT_OUTBOX_LOCK_TIMEOUT_SECS,
+				     lock_r, error_r);
+		if (ret <= 0) {
+			i_close_fd(&fd);
+			return ret;
+		}
+		ret = readreceipt_outbox_lock_is_current(fd, path, error_r);
+		if (ret > 0)
+			return 1;
+		/* closes fd */
+		file_lock_free(lock_r);
+		if (ret < 0)
+			return -1;
+	}
+	*error_r = t_strdup_printf("%s was replaced %u times while locking it",
+				   path, READRECEIPT_OUTBOX_LOCK_REOPEN_MAX);
+	return -1;
+}
+
 int readreceipt_outbox_lock(struct mail_user *user, struct file_lock **lock_r,
 			    const char **error_r)
 {
+	struct mail_namespace *ns =
+		mail_namespace_find_inbox(user->namespaces);
 	const struct mail_storage_settings *mail_set;
-	struct file_create_settings lock_set;
 	const char *home, *dir;
 	int ret;
 
-	if (mail_user_get_home(user, &home) > 0 &&
-	    mail_namespace_find_inbox(user->namespaces) != NULL) {
-		ret = mail_user_lock_file_create(user,
-			READRECEIPT_OUTBOX_LOCK_FNAME,
-			READRECEIPT_OUTBOX_LOCK_TIMEOUT_SECS, lock_r, error_r);
-	} else {
-		/* Dovecot's user lock needs a home directory: without one,
-		   the same kind of lock beside the INBOX index */
-		if (readreceipt_outbox_dir(user, &dir, error_r) < 0)
-			return -1;
-		if (readreceipt_compat_mail_storage_settings_get(user,
-				&mail_set, error_r) < 0)
-			return -1;
-		i_zero(&lock_set);
-		lock_set.lock_timeout_secs =
-			READRECEIPT_OUTBOX_LOCK_TIMEOUT_SECS;
-		lock_set.lock_settings.lock_method =
-			mail_set->parsed_lock_method;
-		lock_set.mkdir_mode = 0700;
-		ret = mail_storage_lock_create(
-			t_strconcat(dir, "/", READRECEIPT_OUTBOX_LOCK_FNAME,
-				    NULL),
-			&lock_set, mail_set, lock_r, error_r);
-		readreceipt_compat_mail_storage_settings_free(&mail_set);
+	*lock_r = NULL;
+	if (ns != NULL && mail_user_get_home(user, &home) > 0) {
+		/* where Dovecot keeps the user's lock files
+		   (mail_user_lock_file_create()) */
+		dir = readreceipt_compat_list_volatile_dir(ns->list);
+		return readreceipt_outbox_lock_path(
+			t_strconcat(dir != NULL ? dir : home, "/",
+				    READRECEIPT_OUTBOX_LOCK_FNAME, NULL),
+			ns->list->mail_set, lock_r, error_r);
 	}
-	return ret < 0 ? -1 : (ret == 0 ? 0 : 1);
+
+	/* no home directory: beside the INBOX index */
+	if (readreceipt_outbox_dir(user, &dir, error_r) < 0)
+		return -1;
+	if (readreceipt_compat_mail_storage_settings_get(user, &mail_set,
+							 error_r) < 0)
+		return -1;
+	ret = readreceipt_outbox_lock_path(
+		t_strconcat(dir, "/", READRECEIPT_OUTBOX_LOCK_FNAME, NULL),
+		mail_set, lock_r, error_r);
+	readreceipt_compat_mail_storage_settings_free(&mail_set);
+	return ret;
 }
 
 void readreceipt_outbox_unlock(struct file_lock **lock)
 {
+	/* a dotlock is deleted, an fcntl or flock lock is released by
+	   closing its fd */
 	if (*lock != NULL)
 		file_lock_free(lock);
 }
@@ -214,6 +319,25 @@ int readreceipt_outbox_write_file(const char *path, const void *data,
 		i_unlink(tmp_path);
 		return -1;
 	}
+	return 0;
+}
+
+int readreceipt_outbox_append_file(const char *path, const void *data,
+				   size_t size, const char **error_r)
+{
+	int fd;
+
+	/* one short write with O_APPEND: a reader sees the line whole or
+	   not at all */
+	fd = readreceipt_outbox_open_create(path, O_WRONLY | O_APPEND, error_r);
+	if (fd == -1)
+		return -1;
+	if (write_full(fd, data, size) < 0) {
+		*error_r = t_strdup_printf("write(%s) failed: %m", path);
+		i_close_fd(&fd);
+		return -1;
+	}
+	i_close_fd(&fd);
 	return 0;
 }
 
@@ -298,7 +422,6 @@ int readreceipt_outbox_hint_add(struct mailbox *box, const char **error_r)
 	struct mailbox_metadata metadata;
 	ARRAY_TYPE(guid_128) guids;
 	const char *path, *line;
-	int fd;
 
 	if (mailbox_get_metadata(box, MAILBOX_METADATA_GUID, &metadata) < 0) {
 		*error_r = mailbox_get_last_internal_error(box, NULL);
@@ -314,27 +437,8 @@ int readreceipt_outbox_hint_add(struct mailbox *box, const char **error_r)
 		return 0;
 
 	line = t_strconcat(guid_128_to_string(metadata.guid), "\n", NULL);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
-	if (fd == -1 && errno == ENOENT) {
-		const char *dir = t_strndup(path, strrchr(path, '/') - path);
-
-		if (mkdir_parents(dir, 0700) < 0 && errno != EEXIST) {
-			*error_r = t_strdup_printf("mkdir(%s) failed: %m", dir);
-			return -1;
-		}
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
-	}
-	if (fd == -1) {
-		*error_r = t_strdup_printf("open(%s) failed: %m", path);
-		return -1;
-	}
-	if (write_full(fd, line, strlen(line)) < 0) {
-		*error_r = t_strdup_printf("write(%s) failed: %m", path);
-		i_close_fd(&fd);
-		return -1;
-	}
-	i_close_fd(&fd);
-	return 0;
+	return readreceipt_outbox_append_file(path, line, strlen(line),
+					      error_r);
 }
 
 int readreceipt_outbox_hint_remove(struct mail_user *user,

@@ -64,6 +64,11 @@ int readreceipt_outbox_dir(struct mail_user *user, const char **dir_r,
 int readreceipt_outbox_write_file(const char *path, const void *data,
 				  size_t size, const char **error_r);
 
+/* Append data (one line) to the file at path, creating it, under the
+   lock. Returns 0, or -1 with *error_r. */
+int readreceipt_outbox_append_file(const char *path, const void *data,
+				   size_t size, const char **error_r);
+
 /* Remember that box may hold owed receipts (under the lock). */
 int readreceipt_outbox_hint_add(struct mailbox *box, const char **error_r);
 /* Forget box (under the lock), when it holds no owed receipt any more. */

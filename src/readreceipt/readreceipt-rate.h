@@ -2,8 +2,9 @@
 #define READRECEIPT_RATE_H
 
 /* The hourly send counter (readreceipt_max_per_hour): the send times of
-   the last hour in a small file beside the outbox list. Callers hold the
-   user's outbox lock. */
+   the last hour in a small file beside the outbox list, one line appended
+   per receipt, compacted when it holds more than twice the limit. Callers
+   hold the user's outbox lock. */
 
 #define READRECEIPT_RATE_FNAME "dovecot-readreceipt.rate"
 

@@ -489,6 +489,40 @@ def test_rate_limited_is_owed_then_flushed(doveadm, new_user):
     assert owed(user) == []
 
 
+def test_rate_counts_the_newest_end_of_a_long_counter_file(doveadm,
+                                                           new_user):
+    """The hourly counter gets a line per receipt; it is read from its
+    end, where the newest sends are, and compacted when it holds more than
+    the limit needs."""
+    user = new_user(readreceipt_max_per_hour=3, **AUTO)
+    mid = user.deliver(subject="over the limit")
+    now = int(time.time())
+    # more sends of long ago than the module reads of the file (256 KB),
+    # then three of the last minutes: the limit of 3 is reached
+    old = "".join("%d\n" % (now - 7200 - i) for i in range(30000))
+    recent = "".join("%d\n" % (now - 300 + i) for i in range(3))
+    assert len(old) > 256 * 1024
+    path = user.dovecot.write_user_file(
+        user.name, "Maildir/dovecot-readreceipt.rate", old + recent)
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        wait_for_decision(user, mid, "queued", "rate_limited")
+    finally:
+        conn.logout()
+    assert user.receipts_for(mid) == []
+
+    user.update_settings(readreceipt_max_per_hour=10)
+    assert flush(user) == 1
+    assert_one_receipt(user, mid)
+    # compacted to the sends of the last hour, the new one appended
+    with open(path) as f:
+        times = [int(line) for line in f.read().split()]
+    assert len(times) == 4, times
+    assert times[:3] == [now - 300 + i for i in range(3)], times
+    assert now <= times[3] <= int(time.time()), times
+
+
 # ---------------------------------------------------------------- 6. flush
 
 def test_flush_stops_at_first_temporary_failure(doveadm, new_user,

@@ -693,8 +693,13 @@ def test_relay_rejects_permanently(new_user, reject_sink, dovecot):
 
 # ---------------------------------------------------------------- concurrency
 
-def test_concurrent_opens_send_one_receipt(new_user):
-    user = new_user(**AUTO)
+@pytest.mark.parametrize("lock_method", [None, "flock", "dotlock"])
+def test_concurrent_opens_send_one_receipt(new_user, lock_method):
+    settings = dict(AUTO)
+    if lock_method is not None:
+        # a userdb field of a core setting's name overrides it
+        settings["lock_method"] = lock_method
+    user = new_user(**settings)
     count = 5
     mids = [user.deliver(subject="report %d" % i) for i in range(count)]
     conns = [user.imap(), user.imap()]
@@ -734,3 +739,7 @@ def test_concurrent_opens_send_one_receipt(new_user):
     assert sorted(sent) == sorted(mids)
     for seq, flags in user.all_flags().items():
         assert "$MDNSent" in flags, (seq, flags)
+    # the user's lock file stays between locks, except a dotlock
+    lock_path = os.path.join(user.dovecot.home(user.name),
+                             "dovecot-readreceipt.lock")
+    assert os.path.exists(lock_path) == (lock_method != "dotlock")
