@@ -47,13 +47,16 @@ needs_queue = pytest.mark.skipif(
 def policy(user):
     """{setting: (value, source)} and the error row's value (or None)
     from doveadm readreceipt policy; checks that every setting is shown
-    once, in the documented order."""
+    once, in the documented order, then the release's version."""
     res = user.doveadm("policy")
     assert res.rc == 0, res
     rows = res.rows
     names = [row["setting"] for row in rows]
     assert names[:len(SETTING_NAMES)] == SETTING_NAMES, res
-    extra = rows[len(SETTING_NAMES):]
+    version = rows[len(SETTING_NAMES)]
+    assert (version["setting"], version["value"], version["source"]) == \
+        ("version", rrharness.project_version(), "-"), res
+    extra = rows[len(SETTING_NAMES) + 1:]
     assert len(extra) <= 1 and all(r["setting"] == "error" for r in extra), \
         res
     table = {row["setting"]: (row["value"], row["source"])
@@ -137,7 +140,7 @@ def test_policy_defaults(doveadm, new_user):
     assert table["readreceipt_max_per_hour"] == ("100", "default")
     assert table["readreceipt_request"] == ("strip", "default")
     assert table["readreceipt_reporting_ua"][0].endswith(
-        "; dovecot-readreceipt")
+        "; dovecot-readreceipt/" + rrharness.project_version())
     assert table["readreceipt_reporting_ua"][1] == "default"
     assert table["readreceipt_include_headers"] == ("no", "default")
     assert table["readreceipt_pending_expire"] == ("30d", "default")
@@ -192,7 +195,10 @@ def test_policy_for_several_users(doveadm, new_user, tmp_path):
                      (bob.name, "disabled", "userdb")}, res
     errors = [r["Username"] for r in res.rows if r["setting"] == "error"]
     assert errors == [bob.name], res
-    assert len(res.rows) == 2 * len(SETTING_NAMES) + 1, res
+    versions = [r["Username"] for r in res.rows if r["setting"] == "version"]
+    assert sorted(versions) == sorted([alice.name, bob.name]), res
+    # each user: the settings, the version; bob: the error
+    assert len(res.rows) == 2 * (len(SETTING_NAMES) + 1) + 1, res
 
 
 def test_policy_table_output(doveadm, new_user):
@@ -202,8 +208,10 @@ def test_policy_table_output(doveadm, new_user):
     assert res.rc == 0, res
     lines = res.stdout.splitlines()
     assert lines[0].split() == ["setting", "value", "source"], res
-    assert len(lines) == 1 + len(SETTING_NAMES), res
+    assert len(lines) == 1 + len(SETTING_NAMES) + 1, res
     assert lines[1].split() == ["readreceipt_mode", "any", "userdb"], res
+    assert lines[-1].split() == ["version", rrharness.project_version(),
+                                 "-"], res
 
 
 @pytest.mark.parametrize("allow, named", [
