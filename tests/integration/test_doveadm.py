@@ -112,6 +112,20 @@ def test_commands_registered(doveadm):
         assert re.search(r"(?m)^\s+%s\s" % command, res.stderr), res
 
 
+def test_man_page_has_every_command(doveadm):
+    """doveadm-readreceipt(1) has a section for each command that the
+    loaded module registers (as doveadm's usage lists them)."""
+    res = doveadm("readreceipt")
+    registered = re.findall(r"(?m)^\s+(?:readreceipt\s+)?([a-z]+)\s+\[?-",
+                            res.stderr)
+    assert len(registered) >= 5, res
+    with open(rrharness.MAN_PAGE) as f:
+        sections = set(re.findall(r"(?m)^\.SS readreceipt ([a-z]+)$",
+                                  f.read()))
+    missing = set(registered) - sections
+    assert not missing, "not in %s: %s" % (rrharness.MAN_PAGE, missing)
+
+
 # ---------------------------------------------------------------- policy
 
 def test_policy_defaults(doveadm, new_user):

@@ -30,6 +30,8 @@ for module in lib20_readreceipt_plugin.so lib30_imap_readreceipt_plugin.so \
 	grep "/modules/$module\$" "$files" >/dev/null ||
 		fail "$module not installed in a modules directory"
 done
+grep '/man/man1/doveadm-readreceipt\.1$' "$files" >/dev/null ||
+	fail "man page doveadm-readreceipt.1 not installed"
 
 $MAKE -s -C "$builddir" uninstall DESTDIR="$stage" >/dev/null 2>&1 ||
 	fail "make uninstall failed"
