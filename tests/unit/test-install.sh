@@ -30,6 +30,11 @@ for module in lib20_readreceipt_plugin.so lib30_imap_readreceipt_plugin.so \
 	grep "/modules/$module\$" "$files" >/dev/null ||
 		fail "$module not installed in a modules directory"
 done
+# Dovecot 2.4: the settings module, for doveconf and the config process
+if [ -f "$builddir/.libs/lib20_readreceipt_settings.so" ]; then
+	grep '/modules/settings/lib20_readreceipt_settings\.so$' "$files" \
+		>/dev/null || fail "the settings module is not installed"
+fi
 grep '/man/man1/doveadm-readreceipt\.1$' "$files" >/dev/null ||
 	fail "man page doveadm-readreceipt.1 not installed"
 
