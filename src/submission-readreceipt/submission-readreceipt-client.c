@@ -10,6 +10,7 @@
 #include "readreceipt-policy.h"
 #include "readreceipt-event.h"
 #include "readreceipt-user.h"
+#include "readreceipt-names.h"
 #include "submission-readreceipt-header.h"
 #include "submission-readreceipt-client.h"
 
@@ -92,7 +93,8 @@ submission_readreceipt_judge_receipt(
 	reason = readreceipt_policy_outgoing_receipt(jm->ruser->set,
 						     &recipients, &recipient);
 	if (reason == NULL) {
-		submission_readreceipt_emit(jm, "accepted", "allowed", kind,
+		submission_readreceipt_emit(jm, "accepted",
+					    READRECEIPT_REASON_ALLOWED, kind,
 			readreceipt_event_addresses(&recipients));
 		return 0;
 	}
