@@ -51,6 +51,8 @@ fi
 # a pass that ran uninstrumented tests would prove nothing
 for trs in tests/unit/*.trs; do
 	test=${trs%.trs}
+	# the build's own checks are shell scripts, not compiled tests
+	[ ! -f "$test.sh" ] || continue
 	if ! grep -q __asan_init "$test" || ! grep -q __ubsan_ "$test"; then
 		echo "$test is not built with the sanitizers" >&2
 		exit 1
