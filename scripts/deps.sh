@@ -3,12 +3,17 @@
 # needs on Debian 12 and how it is built. Source it; it defines functions
 # only.
 
-# Build, unit tests, and the integration tests' private Dovecot + SMTP sink
-# (swaks and curl are the third-party clients the tests drive).
-RR_APT_PACKAGES="dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d
+# Build and make check (man renders the man page as lintian does).
+RR_APT_PACKAGES_BUILD="dovecot-dev libcmocka-dev autoconf automake libtool
+pkgconf make gcc man-db"
+# What the integration tests run: the private Dovecot with its services,
+# the SMTP sink (openssl makes its TLS certificate), swaks and curl, the
+# third-party clients they drive. debian/tests/control lists each of them
+# (scripts/test-package.sh checks that).
+RR_APT_PACKAGES_TESTS="dovecot-core dovecot-imapd dovecot-pop3d
 dovecot-lmtpd dovecot-submissiond dovecot-sieve dovecot-managesieved
-libcmocka-dev autoconf automake libtool pkgconf python3-aiosmtpd
-python3-pytest make gcc swaks curl"
+python3 python3-aiosmtpd python3-pytest swaks curl openssl passwd"
+RR_APT_PACKAGES="$RR_APT_PACKAGES_BUILD $RR_APT_PACKAGES_TESTS"
 # For the integration pass under valgrind (skipped with VALGRIND=no).
 RR_APT_PACKAGES_VALGRIND="valgrind"
 # For the libFuzzer targets (scripts/fuzz.sh, make fuzz): clang and its
@@ -23,7 +28,8 @@ esac
 RR_APT_PACKAGES_FUZZ="clang libclang-rt-$RR_CLANG_VERSION-dev"
 # Building and checking the Debian package (scripts/test-package.sh); the
 # build dependencies in debian/control are in RR_APT_PACKAGES already.
-RR_APT_PACKAGES_PKG="build-essential debhelper dpkg-dev lintian"
+# autopkgtest runs debian/tests against the built .deb.
+RR_APT_PACKAGES_PKG="build-essential debhelper dpkg-dev lintian autopkgtest"
 
 RR_TOP_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 

@@ -37,7 +37,7 @@ cd "$work"
 ./autogen.sh >/dev/null
 ./configure -q --with-dovecot=/usr/lib/dovecot CC="${SANITIZE_CC:-gcc}" \
 	CFLAGS="$flags" LDFLAGS="-fsanitize=address,undefined"
-if ! make -j"$(nproc)" check SKIP_INTEGRATION=yes; then
+if ! make -j"$(nproc)" check; then
 	# the sanitizers' reports are in the failed tests' logs
 	for trs in tests/unit/*.trs; do
 		if ! grep -q '^:test-result: PASS' "$trs"; then
@@ -51,6 +51,8 @@ fi
 # a pass that ran uninstrumented tests would prove nothing
 for trs in tests/unit/*.trs; do
 	test=${trs%.trs}
+	# the build's own checks are shell scripts, not compiled tests
+	[ ! -f "$test.sh" ] || continue
 	if ! grep -q __asan_init "$test" || ! grep -q __ubsan_ "$test"; then
 		echo "$test is not built with the sanitizers" >&2
 		exit 1

@@ -1,11 +1,14 @@
 #!/bin/bash
 # Builds the Debian package from a clean copy of this tree, checks it with
-# lintian, installs it with apt, runs the integration tests against the
-# installed modules, purges it, and checks that nothing of it is left and
-# that a stock Dovecot still starts. CI runs it after scripts/test.sh.
+# lintian, installs it with apt, runs its autopkgtest (debian/tests: the
+# integration tests against the installed modules) with Debian's autopkgtest
+# on this machine (the null testbed), purges it, and checks that nothing of
+# it is left and that a stock Dovecot still starts. CI runs it after
+# scripts/test.sh.
 #   RR_PKG_WORKDIR=dir   build there (default: a new directory in /tmp,
 #                        removed when everything passed)
 #   PYTEST_ARGS=...      extra pytest arguments for the installed tests
+#                        (passed into the autopkgtest)
 # Installs and purges dovecot-readreceipt on this machine: a copy that is
 # installed already is purged first.
 set -euo pipefail
@@ -120,7 +123,34 @@ if [ "$config_installed" != "$config_before" ]; then
 fi
 echo "doveconf -n unchanged"
 
-"$src/scripts/test-installed.sh"
+echo "== debian/tests/control names what the tests use"
+# the packages of deps.sh that the integration tests run
+test_depends=$(sed -n '/^Depends:/,/^[A-Z]/s/^ \([a-z0-9.+-]*\).*/\1/p' \
+	"$src/debian/tests/control")
+for p in $RR_APT_PACKAGES_TESTS; do
+	echo "$test_depends" | grep -x -- "$p" >/dev/null ||
+		fail "debian/tests/control does not depend on $p"
+done
+echo "$(echo "$test_depends" | wc -l) test dependencies, all of deps.sh's"
+
+echo "== autopkgtest (null testbed: this machine)"
+# The testbed is this machine: autopkgtest installs the test dependencies
+# and the .deb with apt (both are here already) and runs debian/tests from
+# a copy of the built source tree; --no-built-binaries: the .deb given is
+# the package under test, nothing is built again.
+autopkgtest_env=()
+if [ -n "${PYTEST_ARGS:-}" ]; then
+	autopkgtest_env=(--env "PYTEST_ARGS=$PYTEST_ARGS")
+fi
+rc=0
+autopkgtest --no-built-binaries --output-dir "$work/autopkgtest" \
+	"${autopkgtest_env[@]}" "$deb" "$src" -- null || rc=$?
+# 0: every test passed; 2: one was skipped, 4: one failed, more: broken
+[ "$rc" = 0 ] || fail "autopkgtest exited $rc (see $work/autopkgtest/log)"
+grep -E '^[a-z0-9-]+ +PASS' "$work/autopkgtest/summary" >/dev/null ||
+	fail "autopkgtest passed no test: $(cat "$work/autopkgtest/summary")"
+cat "$work/autopkgtest/summary"
+installed || fail "$pkg is not installed after autopkgtest"
 
 echo "== apt-get purge $pkg"
 apt-get purge -y -q "$pkg"

@@ -1,8 +1,9 @@
 #!/bin/bash
-# Installs what is missing, builds, and runs every test (make check: the
-# cmocka unit tests, then the integration tests against a private Dovecot;
-# the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer;
-# the libFuzzer targets).
+# Installs what is missing, builds, and runs every test: make check (the
+# cmocka unit tests and the build's own checks), also as an unprivileged
+# user and without cmocka; make check-integration (the integration tests
+# against a private Dovecot); the unit tests again under AddressSanitizer
+# and UndefinedBehaviorSanitizer; the libFuzzer targets.
 #   VALGRIND=no       skip the second integration pass, which runs
 #                     Dovecot's imap, pop3 and lmtp under valgrind
 #   PYTEST_ARGS=...   extra pytest arguments, e.g. "-k pop3 -x"
@@ -15,7 +16,11 @@ rr_require_root
 rr_install_deps
 rr_build
 cd "$RR_TOP_SRCDIR"
-make check PYTEST_ARGS="${PYTEST_ARGS:-}"
+make check
+echo "== make check as an unprivileged user, with and without cmocka"
+./scripts/check-unprivileged.sh
+echo "== integration tests"
+make check-integration PYTEST_ARGS="${PYTEST_ARGS:-}"
 echo "== unit tests again, under AddressSanitizer and UndefinedBehaviorSanitizer"
 ./scripts/sanitizers.sh
 if [ "${FUZZ:-yes}" != no ]; then

@@ -37,7 +37,9 @@
 
 /* how "since" is shown: ISO 8601 in UTC */
 #define DOVEADM_READRECEIPT_TIME_FORMAT "%Y-%m-%dT%H:%M:%SZ"
-/* the row after the settings that carries a validation error */
+/* the row after the settings that names the release of this module */
+#define DOVEADM_READRECEIPT_POLICY_VERSION_ROW "version"
+/* the last row, after the version, that carries a validation error */
 #define DOVEADM_READRECEIPT_POLICY_ERROR_ROW "error"
 /* the last row: when the module first saw this policy for the user */
 #define DOVEADM_READRECEIPT_POLICY_SEEN_ROW "seen"
@@ -255,6 +257,10 @@ cmd_readreceipt_policy_run(struct doveadm_mail_cmd_context *ctx,
 		doveadm_print(value);
 		doveadm_print(doveadm_readreceipt_source_to_str(source));
 	}
+	/* what an admin quotes in a bug report, beside the settings */
+	doveadm_print(DOVEADM_READRECEIPT_POLICY_VERSION_ROW);
+	doveadm_print(READRECEIPT_VERSION);
+	doveadm_print("-");
 	if (ruser->set->error != NULL) {
 		/* Shown, not failed: the command did what was asked, and the
 		   user still reads mail (receipts are off, the values above

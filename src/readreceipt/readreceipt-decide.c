@@ -12,6 +12,7 @@
 #include "readreceipt-user.h"
 #include "readreceipt-refresh.h"
 #include "readreceipt-message.h"
+#include "readreceipt-names.h"
 #include "readreceipt-outbox.h"
 #include "readreceipt-queue.h"
 #include "readreceipt-decide.h"
@@ -348,20 +349,20 @@ readreceipt_decide_queue(struct readreceipt_decide *dec, uint32_t uid,
 				"configured, so they are dropped");
 		}
 		readreceipt_decide_event(dec, uid, msg, trigger, "failed",
-					 "no_attribute_dict", NULL);
+			READRECEIPT_REASON_NO_ATTRIBUTE_DICT, NULL);
 		return;
 	}
 	if ((ret = readreceipt_decide_lock(dec, uid, &rec, &error)) <= 0) {
 		if (ret < 0) {
 			readreceipt_decide_event(dec, uid, msg, trigger,
-						 "failed", "lock", error);
+				"failed", READRECEIPT_REASON_LOCK, error);
 		}
 		return;
 	}
 	readreceipt_decide_pending(msg, msg->verdict.reason, &pending);
 	if (readreceipt_decide_queue_write(dec, uid, &pending, &error) < 0) {
 		readreceipt_decide_event(dec, uid, msg, trigger, "failed",
-					 "storage", error);
+					 READRECEIPT_REASON_STORAGE, error);
 		return;
 	}
 	rec.flags |= READRECEIPT_RECORD_FLAG_PENDING;
@@ -381,7 +382,8 @@ readreceipt_decide_send(struct readreceipt_decide *dec, uint32_t uid,
 
 	if (dec->set->user_email == NULL) {
 		readreceipt_decide_event(dec, uid, msg, trigger, "failed",
-			"no_user_email", "readreceipt_user_email is not set "
+			READRECEIPT_REASON_NO_USER_EMAIL,
+			"readreceipt_user_email is not set "
 			"and the username is not an address");
 		return;
 	}
@@ -389,13 +391,15 @@ readreceipt_decide_send(struct readreceipt_decide *dec, uint32_t uid,
 	if (ret == 0) {
 		/* another session owes or sent it already */
 		readreceipt_decide_event(dec, uid, msg, trigger,
-					 "suppressed", "already_sent", NULL);
+					 "suppressed",
+					 READRECEIPT_REASON_ALREADY_SENT, NULL);
 		return;
 	}
 	if (ret < 0 || readreceipt_decide_owe(dec, FALSE, trigger,
 					      &error) < 0) {
 		readreceipt_decide_event(dec, uid, msg, trigger, "failed",
-					 ret < 0 ? "lock" : "storage", error);
+					 ret < 0 ? READRECEIPT_REASON_LOCK :
+					 READRECEIPT_REASON_STORAGE, error);
 	}
 	/* the event follows once the relay has accepted it */
 }
@@ -415,7 +419,8 @@ readreceipt_decide_one(struct readreceipt_decide *dec, uint32_t uid,
 		/* decided before: the record, not the keyword, says so,
 		   whatever clients did to the flags since */
 		readreceipt_decide_event(dec, uid, &msg, trigger,
-					 "suppressed", "already_sent", NULL);
+					 "suppressed",
+					 READRECEIPT_REASON_ALREADY_SENT, NULL);
 		return;
 	}
 	if ((msg.rec.flags & READRECEIPT_RECORD_FLAG_PENDING) != 0) {
@@ -453,7 +458,8 @@ void readreceipt_decide_seen(struct readreceipt_decide *dec,
 		/* "mark as read": one event for the whole command, and not
 		   a single header read */
 		readreceipt_decide_event(dec, 0, NULL, READRECEIPT_TRIGGER_MARK,
-					 "suppressed", "bulk", NULL);
+					 "suppressed", READRECEIPT_REASON_BULK,
+					 NULL);
 		return;
 	} else {
 		trigger = READRECEIPT_TRIGGER_OPEN;
@@ -494,7 +500,7 @@ int readreceipt_decide_answer(struct readreceipt_decide *dec, uint32_t uid,
 	ret = readreceipt_decide_lock(dec, uid, &rec, error_r);
 	if (ret < 0) {
 		readreceipt_decide_event(dec, uid, &msg, trigger, "failed",
-					 "lock", *error_r);
+					 READRECEIPT_REASON_LOCK, *error_r);
 		return -1;
 	}
 	if (ret == 0 && rec.state != READRECEIPT_RECORD_NONE) {
@@ -502,14 +508,15 @@ int readreceipt_decide_answer(struct readreceipt_decide *dec, uint32_t uid,
 		   client's answer left one) goes */
 		(void)readreceipt_decide_queue_write(dec, uid, NULL, &error);
 		readreceipt_decide_event(dec, uid, &msg, trigger,
-					 "suppressed", "already_sent", NULL);
+					 "suppressed",
+					 READRECEIPT_REASON_ALREADY_SENT, NULL);
 		return 1;
 	}
 	/* The answer value itself is never kept as an entry: whatever the
 	   client stored is removed in this transaction. */
 	if (readreceipt_decide_queue_write(dec, uid, NULL, error_r) < 0) {
 		readreceipt_decide_event(dec, uid, &msg, trigger, "failed",
-					 "storage", *error_r);
+					 READRECEIPT_REASON_STORAGE, *error_r);
 		return -1;
 	}
 	if (answer == READRECEIPT_ANSWER_IGNORE) {
@@ -518,14 +525,15 @@ int readreceipt_decide_answer(struct readreceipt_decide *dec, uint32_t uid,
 		rec.stamp = ioloop_time;
 		readreceipt_decide_write(dec, &rec, TRUE);
 		readreceipt_decide_event(dec, uid, &msg, trigger, "ignored",
-					 "user", NULL);
+			READRECEIPT_REASON_ANSWERED_IGNORE, NULL);
 		return 1;
 	}
 	if (msg.verdict.action == READRECEIPT_ACTION_SUPPRESS) {
 		readreceipt_decide_event(dec, uid, &msg, trigger,
 					 "suppressed", msg.verdict.reason,
 					 NULL);
-		if (strcmp(msg.verdict.reason, "already_sent") == 0)
+		if (strcmp(msg.verdict.reason,
+			   READRECEIPT_REASON_ALREADY_SENT) == 0)
 			return 1;
 		/* the prompt is over: the policy forbids the receipt now */
 		i_zero(&rec);
@@ -538,12 +546,12 @@ int readreceipt_decide_answer(struct readreceipt_decide *dec, uint32_t uid,
 		*error_r = "readreceipt_user_email is not set and the "
 			"username is not an address";
 		readreceipt_decide_event(dec, uid, &msg, trigger, "failed",
-					 "no_user_email", *error_r);
+			READRECEIPT_REASON_NO_USER_EMAIL, *error_r);
 		return -1;
 	}
 	if (readreceipt_decide_owe(dec, TRUE, trigger, error_r) < 0) {
 		readreceipt_decide_event(dec, uid, &msg, trigger, "failed",
-					 "storage", *error_r);
+					 READRECEIPT_REASON_STORAGE, *error_r);
 		return -1;
 	}
 	return 1;
@@ -588,7 +596,8 @@ void readreceipt_decide_expunged(struct readreceipt_decide *dec, uint32_t uid,
 	}
 	if (owed) {
 		readreceipt_decide_event(dec, uid, NULL,
-			READRECEIPT_TRIGGER_FLUSH, "failed", "expunged",
+			READRECEIPT_TRIGGER_FLUSH, "failed",
+			READRECEIPT_REASON_EXPUNGED,
 			"The message was expunged before its receipt left");
 	}
 }
@@ -730,7 +739,7 @@ int readreceipt_decide_expire(struct mailbox *box, unsigned int expire_secs,
 			readreceipt_decide_write(dec, &rec, TRUE);
 			readreceipt_decide_event(dec, entry->uid, &msg,
 				READRECEIPT_TRIGGER_FLUSH, "ignored",
-				"expired", NULL);
+				READRECEIPT_REASON_EXPIRED, NULL);
 			(*expired_r)++;
 		}
 	} T_END;

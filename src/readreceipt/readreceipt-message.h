@@ -3,13 +3,11 @@
 
 /* Reading what the policy needs from a stored or delivered message. */
 
+#include "readreceipt-names.h"
 #include "readreceipt-policy.h"
 
 struct mail;
 struct mailbox;
-
-#define READRECEIPT_KEYWORD_MDNSENT "$MDNSent"
-#define READRECEIPT_KEYWORD_MDNASK "$MDNAsk"
 
 /* Every header readreceipt_message_read() may read, for
    mailbox_header_lookup_init(), so that they are fetched in one go. */

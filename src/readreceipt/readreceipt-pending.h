@@ -4,6 +4,8 @@
 /* The pending-prompt entry (SPEC §6) and the answers to it. Pure: the JSON
    value in and out, and the validation of what a client may set. */
 
+#include "readreceipt-names.h"
+
 /* relative to /private: everything of the module is under this */
 #define READRECEIPT_ATTRIBUTE_KEY_PREFIX "vendor/vendor.readreceipt"
 /* relative to /private: the entry of UID n is PREFIX "/" n */
@@ -14,11 +16,12 @@
 	"/private/" READRECEIPT_PENDING_KEY_PREFIX
 
 /* why the entry waits */
-#define READRECEIPT_PENDING_REASON_PROMPT "prompt"
-#define READRECEIPT_PENDING_REASON_CONSENT_REQUIRED "consent_required"
-#define READRECEIPT_PENDING_REASON_UNPROMPTED "unprompted"
-#define READRECEIPT_PENDING_REASON_RETRY "retry"
-#define READRECEIPT_PENDING_REASON_RATE_LIMITED "rate_limited"
+#define READRECEIPT_PENDING_REASON_PROMPT READRECEIPT_REASON_PROMPT
+#define READRECEIPT_PENDING_REASON_CONSENT_REQUIRED \
+	READRECEIPT_REASON_CONSENT_REQUIRED
+#define READRECEIPT_PENDING_REASON_UNPROMPTED READRECEIPT_REASON_UNPROMPTED
+#define READRECEIPT_PENDING_REASON_RETRY READRECEIPT_REASON_RETRY
+#define READRECEIPT_PENDING_REASON_RATE_LIMITED READRECEIPT_REASON_RATE_LIMITED
 
 /* A value larger than this is not ours: it is refused when parsing. */
 #define READRECEIPT_PENDING_JSON_MAX (64 * 1024)

@@ -1,6 +1,7 @@
 /* Copyright (c) dovecot-readreceipt authors, see the included COPYING file */
 
 #include "lib.h"
+#include "readreceipt-names.h"
 #include "readreceipt-record.h"
 
 bool readreceipt_record_is_owed(const struct readreceipt_record *rec)
@@ -28,17 +29,18 @@ const char *readreceipt_record_wait_reason(const struct readreceipt_record *rec,
 {
 	if (rec->state == READRECEIPT_RECORD_SENDING &&
 	    !readreceipt_record_claimable(rec, now, timeout_secs))
-		return "sending";
+		return READRECEIPT_REASON_SENDING;
 	switch ((enum readreceipt_record_wait)rec->wait) {
 	case READRECEIPT_RECORD_WAIT_NEW:
 		break;
 	case READRECEIPT_RECORD_WAIT_RETRY:
-		return "retry";
+		return READRECEIPT_REASON_RETRY;
 	case READRECEIPT_RECORD_WAIT_RATE_LIMITED:
-		return "rate_limited";
+		return READRECEIPT_REASON_RATE_LIMITED;
 	}
 	/* a stale claim was tried and not finished: it is retried */
-	return rec->state == READRECEIPT_RECORD_SENDING ? "retry" : "owed";
+	return rec->state == READRECEIPT_RECORD_SENDING ?
+		READRECEIPT_REASON_RETRY : READRECEIPT_REASON_OWED;
 }
 
 const char *readreceipt_record_message_id(const guid_128_t mailbox_guid,

@@ -10,6 +10,7 @@
 #include "sieve-result.h"
 #include "sieve-message.h"
 #include "sieve-interpreter.h"
+#include "readreceipt-names.h"
 #include "ext-readreceipt-common.h"
 
 /* What the scripts decided for the message being filtered. It lives on the
@@ -28,8 +29,8 @@ static const char *const ext_readreceipt_rule_names[] = {
 
 static const char *const ext_readreceipt_rule_keywords[] = {
 	[EXT_READRECEIPT_RULE_NONE] = NULL,
-	[EXT_READRECEIPT_RULE_ASK] = "$MDNAsk",
-	[EXT_READRECEIPT_RULE_NEVER] = "$MDNSent",
+	[EXT_READRECEIPT_RULE_ASK] = READRECEIPT_KEYWORD_MDNASK,
+	[EXT_READRECEIPT_RULE_NEVER] = READRECEIPT_KEYWORD_MDNSENT,
 };
 
 const char *ext_readreceipt_rule_name(enum ext_readreceipt_rule rule)

@@ -93,7 +93,7 @@ void ext_readreceipt_storage_never(struct mail_user *user, struct mail *mail,
 						  &verdict);
 			i_zero(&info);
 			info.decision = "suppressed";
-			info.reason = "sieve";
+			info.reason = READRECEIPT_REASON_SIEVE;
 			info.trigger = "delivery";
 			info.mode = readreceipt_mode_to_str(ruser->set->mode);
 			info.mailbox = mailbox;

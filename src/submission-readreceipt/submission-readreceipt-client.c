@@ -11,6 +11,7 @@
 #include "readreceipt-event.h"
 #include "readreceipt-user.h"
 #include "readreceipt-refresh.h"
+#include "readreceipt-names.h"
 #include "submission-readreceipt-header.h"
 #include "submission-readreceipt-client.h"
 
@@ -94,7 +95,8 @@ submission_readreceipt_judge_receipt(
 		readreceipt_user_policy(jm->ruser),
 						     &recipients, &recipient);
 	if (reason == NULL) {
-		submission_readreceipt_emit(jm, "accepted", "allowed", kind,
+		submission_readreceipt_emit(jm, "accepted",
+					    READRECEIPT_REASON_ALLOWED, kind,
 			readreceipt_event_addresses(&recipients));
 		return 0;
 	}

@@ -55,6 +55,19 @@ SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 PYTHON = "/usr/bin/python3"
 SINK_SCRIPT = os.path.join(HERE, "smtp_sink.py")
 
+# what make install and the package install as doveadm-readreceipt(1)
+MAN_PAGE = os.path.join(SOURCE_ROOT, "docs", "man", "doveadm-readreceipt.1")
+
+
+def project_version():
+    """The release, as configure.ac's AC_INIT writes it (the one place it
+    is written): what the modules under test report."""
+    with open(os.path.join(SOURCE_ROOT, "configure.ac")) as f:
+        m = re.search(r"^AC_INIT\(\[[^]]*\], \[([^]]+)\]", f.read(), re.M)
+    assert m, "no AC_INIT version in configure.ac"
+    return m.group(1)
+
+
 DOVECOT_BIN = "/usr/sbin/dovecot"
 DOVECOT_LIBEXEC = "/usr/lib/dovecot"
 STOCK_MODULE_DIR = "/usr/lib/dovecot/modules"

@@ -48,13 +48,16 @@ needs_queue = pytest.mark.skipif(
 def policy(user):
     """{setting: (value, source)} and the error row's value (or None)
     from doveadm readreceipt policy; checks that every setting is shown
-    once, in the documented order."""
+    once, in the documented order, then the release's version."""
     res = user.doveadm("policy")
     assert res.rc == 0, res
     rows = res.rows
     names = [row["setting"] for row in rows]
     assert names[:len(SETTING_NAMES)] == SETTING_NAMES, res
-    extra = rows[len(SETTING_NAMES):]
+    version = rows[len(SETTING_NAMES)]
+    assert (version["setting"], version["value"], version["source"]) == \
+        ("version", rrharness.project_version(), "-"), res
+    extra = rows[len(SETTING_NAMES) + 1:]
     # then the error row (an invalid policy), and last when the policy
     # was first seen
     assert extra and extra[-1]["setting"] == "seen", res
@@ -114,6 +117,20 @@ def test_commands_registered(doveadm):
         assert re.search(r"(?m)^\s+%s\s" % command, res.stderr), res
 
 
+def test_man_page_has_every_command(doveadm):
+    """doveadm-readreceipt(1) has a section for each command that the
+    loaded module registers (as doveadm's usage lists them)."""
+    res = doveadm("readreceipt")
+    registered = re.findall(r"(?m)^\s+(?:readreceipt\s+)?([a-z]+)\s+\[?-",
+                            res.stderr)
+    assert len(registered) >= 5, res
+    with open(rrharness.MAN_PAGE) as f:
+        sections = set(re.findall(r"(?m)^\.SS readreceipt ([a-z]+)$",
+                                  f.read()))
+    missing = set(registered) - sections
+    assert not missing, "not in %s: %s" % (rrharness.MAN_PAGE, missing)
+
+
 # ---------------------------------------------------------------- policy
 
 def test_policy_defaults(doveadm, new_user):
@@ -142,7 +159,7 @@ def test_policy_defaults(doveadm, new_user):
     assert table["readreceipt_max_per_hour"] == ("100", "default")
     assert table["readreceipt_request"] == ("strip", "default")
     assert table["readreceipt_reporting_ua"][0].endswith(
-        "; dovecot-readreceipt")
+        "; dovecot-readreceipt/" + rrharness.project_version())
     assert table["readreceipt_reporting_ua"][1] == "default"
     assert table["readreceipt_include_headers"] == ("no", "default")
     assert table["readreceipt_pending_expire"] == ("30d", "default")
@@ -198,8 +215,11 @@ def test_policy_for_several_users(doveadm, new_user, tmp_path):
                      (bob.name, "disabled", "userdb")}, res
     errors = [r["Username"] for r in res.rows if r["setting"] == "error"]
     assert errors == [bob.name], res
-    # and a "seen" row each
-    assert len(res.rows) == 2 * len(SETTING_NAMES) + 1 + 2, res
+    versions = [r["Username"] for r in res.rows if r["setting"] == "version"]
+    assert sorted(versions) == sorted([alice.name, bob.name]), res
+    # each user: the settings, the version, when it was seen; bob: the
+    # error
+    assert len(res.rows) == 2 * (len(SETTING_NAMES) + 2) + 1, res
 
 
 def test_policy_table_output(doveadm, new_user):
@@ -209,9 +229,11 @@ def test_policy_table_output(doveadm, new_user):
     assert res.rc == 0, res
     lines = res.stdout.splitlines()
     assert lines[0].split() == ["setting", "value", "source"], res
-    assert len(lines) == 1 + len(SETTING_NAMES) + 1, res
-    assert lines[-1].split()[0] == "seen", res
+    assert len(lines) == 1 + len(SETTING_NAMES) + 2, res
     assert lines[1].split() == ["readreceipt_mode", "any", "userdb"], res
+    assert lines[-2].split() == ["version", rrharness.project_version(),
+                                 "-"], res
+    assert lines[-1].split()[0] == "seen", res
 
 
 @pytest.mark.parametrize("allow, named", [

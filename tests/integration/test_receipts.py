@@ -22,6 +22,7 @@ import time
 
 import pytest
 
+import rrharness
 from rrharness import (DECISION_KEYS, disposition_fields, fetch_body,
                        fetch_flags, imap_check, normalize_ws,
                        scaled, strip_private, wait_until)
@@ -145,7 +146,12 @@ def test_internal_automatic_receipt(new_user, dovecot):
     assert fields["original-message-id"].strip() == mid
     assert normalize_ws(fields["disposition"]).lower() == \
         "automatic-action/mdn-sent-automatically; displayed"
-    assert fields.get("reporting-ua", "").strip() != ""
+    # the default: "<hostname>; dovecot-readreceipt/<version>" (RFC 8098
+    # 3.2.1: ua-name; ua-product)
+    ua_name, _, ua_product = fields.get("reporting-ua", "").partition(";")
+    assert ua_name.strip() != "", fields
+    assert ua_product.strip() == \
+        "dovecot-readreceipt/" + rrharness.project_version(), fields
     # the original had no Original-Recipient header
     assert "original-recipient" not in fields
     # a receipt never asks for a receipt

@@ -146,7 +146,8 @@ static const struct settings_case settings_cases[] = {
 	    "request", "strip", "submission_host", "(null)",
 	    "submission_timeout", "5", NULL } },
 	{ "defaults, part 3", { NULL }, NULL, NULL,
-	  { "reporting_ua", "mail.example.com; dovecot-readreceipt",
+	  { "reporting_ua",
+	    "mail.example.com; dovecot-readreceipt/" READRECEIPT_VERSION,
 	    "include_headers", "no", "pending_expire", "30d",
 	    "policy_refresh", "5m", NULL } },
 	{ "empty scalars count as unset",
@@ -449,7 +450,8 @@ static const struct settings_case settings_cases[] = {
 	  "readreceipt_reporting_ua: invalid value "
 	  "\"x??Bcc: victim@example.org\" "
 	  "(only printable ASCII is allowed)",
-	  { "reporting_ua", "mail.example.com; dovecot-readreceipt" } },
+	  { "reporting_ua",
+	    "mail.example.com; dovecot-readreceipt/" READRECEIPT_VERSION } },
 	{ "reporting_ua with LF", { "reporting_ua", "a\nb" }, NULL,
 	  "readreceipt_reporting_ua: invalid value \"a?b\" "
 	  "(only printable ASCII is allowed)", { NULL } },
@@ -529,7 +531,7 @@ static void test_settings_no_hostname(void **state ATTR_UNUSED)
 {
 	static const char *const no_pairs[] = { NULL };
 	static const char *const expect[] = {
-		"reporting_ua", "dovecot-readreceipt", NULL
+		"reporting_ua", "dovecot-readreceipt/" READRECEIPT_VERSION, NULL
 	};
 
 	test_parse_check("no hostname", no_pairs, TEST_USERNAME, NULL,
@@ -694,7 +696,7 @@ static void test_settings_reporting_ua_length(void **state ATTR_UNUSED)
 				 reporting_ua_len_cases[i].error);
 		/* a rejected value leaves the default */
 		expected = reporting_ua_len_cases[i].error == NULL ? value :
-			TEST_HOSTNAME"; dovecot-readreceipt";
+			TEST_HOSTNAME"; dovecot-readreceipt/" READRECEIPT_VERSION;
 		if (strcmp(set->reporting_ua, expected) != 0) {
 			fail_msg("case \"%s\": reporting_ua \"%s\"", name,
 				 set->reporting_ua);
