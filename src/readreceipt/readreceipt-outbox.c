@@ -351,19 +351,17 @@ readreceipt_outbox_hint_path(struct mail_user *user, const char **error_r)
 	return t_strconcat(dir, "/", READRECEIPT_OUTBOX_HINT_FNAME, NULL);
 }
 
-static int
-readreceipt_outbox_hint_read_path(const char *path,
-				  ARRAY_TYPE(guid_128) *guids,
-				  const char **error_r)
+int readreceipt_outbox_read_file(const char *path, size_t max_size,
+				 const char **data_r, struct stat *st_r,
+				 const char **error_r)
 {
-	const char *const *lines;
-	guid_128_t guid;
-	struct stat st;
 	ssize_t ret;
 	size_t size;
 	char *buf;
 	int fd;
 
+	i_zero(st_r);
+	*data_r = "";
 	fd = open(path, O_RDONLY);
 	if (fd == -1) {
 		if (errno == ENOENT)
@@ -371,12 +369,12 @@ readreceipt_outbox_hint_read_path(const char *path,
 		*error_r = t_strdup_printf("open(%s) failed: %m", path);
 		return -1;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(fd, st_r) < 0) {
 		*error_r = t_strdup_printf("fstat(%s) failed: %m", path);
 		i_close_fd(&fd);
 		return -1;
 	}
-	size = I_MIN((size_t)st.st_size, READRECEIPT_OUTBOX_HINT_MAX);
+	size = I_MIN((size_t)st_r->st_size, max_size);
 	buf = t_malloc_no0(size + 1);
 	ret = size == 0 ? 0 : read(fd, buf, size);
 	i_close_fd(&fd);
@@ -385,7 +383,23 @@ readreceipt_outbox_hint_read_path(const char *path,
 		return -1;
 	}
 	buf[ret] = '\0';
-	for (lines = t_strsplit(buf, "\n"); *lines != NULL; lines++) {
+	*data_r = buf;
+	return 1;
+}
+
+static int
+readreceipt_outbox_hint_read_path(const char *path,
+				  ARRAY_TYPE(guid_128) *guids,
+				  const char **error_r)
+{
+	const char *const *lines, *data;
+	guid_128_t guid;
+	struct stat st;
+
+	if (readreceipt_outbox_read_file(path, READRECEIPT_OUTBOX_HINT_MAX,
+					 &data, &st, error_r) < 0)
+		return -1;
+	for (lines = t_strsplit(data, "\n"); *lines != NULL; lines++) {
 		/* a damaged line names no mailbox: skipped */
 		if (guid_128_from_string(*lines, guid) == 0)
 			array_push_back(guids, &guid);

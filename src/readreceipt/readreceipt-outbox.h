@@ -1,6 +1,8 @@
 #ifndef READRECEIPT_OUTBOX_H
 #define READRECEIPT_OUTBOX_H
 
+struct stat;
+
 /* Where owed receipts are kept (SPEC §12): the per-message record in the
    mailbox index, the user's lock that makes deciding and claiming atomic
    across processes, and the list of the user's mailboxes that may hold
@@ -61,6 +63,12 @@ int readreceipt_outbox_dir(struct mail_user *user, const char **dir_r,
 
 /* Replace the file at path with data (a temporary file renamed over it),
    under the lock. Returns 0, or -1 with *error_r. */
+/* Read at most max_size bytes of path into *data_r (data stack, NUL
+   terminated). Returns 1, 0 if there is no such file (*data_r = ""), -1
+   with *error_r. */
+int readreceipt_outbox_read_file(const char *path, size_t max_size,
+				 const char **data_r, struct stat *st_r,
+				 const char **error_r);
 int readreceipt_outbox_write_file(const char *path, const void *data,
 				  size_t size, const char **error_r);
 

@@ -215,36 +215,15 @@ readreceipt_refresh_state_read(const char *path, pool_t pool,
 			       struct readreceipt_policy_state *state,
 			       struct stat *st_r, const char **error_r)
 {
-	ssize_t ret;
-	size_t size;
-	char *buf;
-	int fd;
+	const char *data;
+	int ret;
 
 	readreceipt_policy_state_init(state, pool);
-	i_zero(st_r);
-	fd = open(path, O_RDONLY);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return 0;
-		*error_r = t_strdup_printf("open(%s) failed: %m", path);
-		return -1;
-	}
-	if (fstat(fd, st_r) < 0) {
-		*error_r = t_strdup_printf("fstat(%s) failed: %m", path);
-		i_close_fd(&fd);
-		return -1;
-	}
-	size = I_MIN((size_t)st_r->st_size, READRECEIPT_POLICY_STATE_MAX);
-	buf = t_malloc_no0(size + 1);
-	ret = size == 0 ? 0 : read(fd, buf, size);
-	i_close_fd(&fd);
-	if (ret < 0) {
-		*error_r = t_strdup_printf("read(%s) failed: %m", path);
-		return -1;
-	}
-	buf[ret] = '\0';
-	readreceipt_policy_state_parse(state, pool, buf);
-	return 1;
+	ret = readreceipt_outbox_read_file(path, READRECEIPT_POLICY_STATE_MAX,
+					   &data, st_r, error_r);
+	if (ret > 0)
+		readreceipt_policy_state_parse(state, pool, data);
+	return ret;
 }
 
 static void

@@ -193,7 +193,9 @@ readreceipt_job_build(struct readreceipt_job *job,
 		      struct readreceipt_verdict *verdict_r, string_t *out,
 		      const char **error_r)
 {
-	const struct readreceipt_settings *set = job->ruser->set;
+	/* judged again as it leaves, by the policy in force now */
+	const struct readreceipt_settings *set =
+		readreceipt_user_policy(job->ruser);
 	struct mailbox_header_lookup_ctx *headers;
 	struct mailbox_transaction_context *t;
 	struct readreceipt_message_info minfo;
