@@ -282,11 +282,17 @@ int readreceipt_compat_userdb_lookup(struct mail_user *user, pool_t pool,
 	const char *username;
 	int ret;
 
-	if (user->_service_user == NULL) {
+#if DOVECOT_PREREQ(2, 4, 0)
+	struct mail_storage_service_user *service_user = user->service_user;
+#else
+	struct mail_storage_service_user *service_user = user->_service_user;
+#endif
+
+	if (service_user == NULL) {
 		*error_r = "The user has no mail storage service";
 		return -1;
 	}
-	ctx = mail_storage_service_user_get_service_ctx(user->_service_user);
+	ctx = mail_storage_service_user_get_service_ctx(service_user);
 	conn = mail_storage_service_get_auth_conn(ctx);
 	if (conn == NULL) {
 		*error_r = "No auth connection";

@@ -41,6 +41,15 @@ def changed_lines(dc, user, offset=0):
             "user=%s " % user.name in line.text]
 
 
+def config_source(value):
+    """The source a configured readreceipt_mode shows: Dovecot 2.4 cannot
+    tell a configured value that equals the default from the default (the
+    README says so)."""
+    if rrharness.DOVECOT_24 and value == "disabled":
+        return "default"
+    return "config"
+
+
 def wait_refresh():
     """Past readreceipt_policy_refresh (whole seconds of ioloop time)."""
     time.sleep(REFRESH + 1.1)
@@ -262,7 +271,8 @@ def test_global_change_and_reload_reach_an_open_session(reloadable, sink):
     events = changes(dc, user, offset)
     assert [(e["setting"], e["old"], e["new"], e["source"])
             for e in events] == [
-        ("readreceipt_mode", "internal", "disabled", "config"),
+        ("readreceipt_mode", "internal", "disabled",
+         config_source("disabled")),
         ("readreceipt_mode", "disabled", "internal", "config"),
     ], events
 
@@ -295,4 +305,5 @@ def test_refresh_applies_a_change_at_once(reloadable, sink):
     assert len(user.receipts()) == 1
     events = changes(dc, user, offset)
     assert [(e["setting"], e["new"], e["source"]) for e in events] == \
-        [("readreceipt_mode", "disabled", "config")], events
+        [("readreceipt_mode", "disabled", config_source("disabled"))], \
+        events
