@@ -130,19 +130,22 @@ submission_readreceipt_judge_request(
 	struct submission_readreceipt_judgement *jm,
 	struct istream **input_r, uoff_t *size_r)
 {
+	ARRAY_TYPE(const_string) recipients;
 	enum readreceipt_request request;
-	const char *reason;
+	const char *reason, *rcpts;
 	uoff_t removed;
 
 	request = readreceipt_policy_outgoing_request(
-		readreceipt_user_policy(jm->ruser),
-						      &reason);
+		readreceipt_user_policy(jm->ruser), &reason);
+	/* the event names the envelope recipients, as for receipts */
+	submission_readreceipt_recipients(jm->trans, &recipients);
+	rcpts = readreceipt_event_addresses(&recipients);
 	switch (request) {
 	case READRECEIPT_REQUEST_ALLOW:
 		if (reason != NULL) {
 			/* receipts are disabled, but requests may go */
 			submission_readreceipt_emit(jm, "accepted", reason,
-						    "request", "");
+						    "request", rcpts);
 		}
 		return 0;
 	case READRECEIPT_REQUEST_STRIP:
@@ -153,12 +156,12 @@ submission_readreceipt_judge_request(
 		i_assert(removed <= *size_r);
 		*size_r -= removed;
 		submission_readreceipt_emit(jm, "stripped", reason, "request",
-					    "");
+					    rcpts);
 		return 0;
 	case READRECEIPT_REQUEST_REJECT:
 		break;
 	}
-	submission_readreceipt_emit(jm, "rejected", reason, "request", "");
+	submission_readreceipt_emit(jm, "rejected", reason, "request", rcpts);
 	smtp_server_reply(jm->cmd, 550, "5.7.1",
 		"Read receipt requests (Disposition-Notification-To) are "
 		"disabled for this account");

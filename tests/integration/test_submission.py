@@ -440,6 +440,8 @@ def test_request_is_stripped_by_default(new_user, sink):
     assert (event["action"], event["reason"], event["kind"]) == \
         ("stripped", "mode_disabled", "request")
     assert event["message_id"] == message_id(raw).decode()
+    # the envelope recipients, as the README says
+    assert event["recipient"] == BOSS, event
 
 
 def test_request_rejected(new_user, sink, dovecot):
@@ -449,6 +451,7 @@ def test_request_rejected(new_user, sink, dovecot):
     event = submission_decision(user)
     assert (event["action"], event["reason"], event["kind"]) == \
         ("rejected", "mode_disabled", "request")
+    assert event["recipient"] == BOSS, event
     assert_nothing_relayed(sink, raw, dovecot)
 
 
