@@ -38,6 +38,7 @@ void readreceipt_plugin_init(struct module *module)
 
 void readreceipt_plugin_deinit(void)
 {
+	readreceipt_refresh_deinit_process();
 	readreceipt_answer_deinit();
 	mail_storage_hooks_remove(&readreceipt_delivery_hooks);
 	mail_storage_hooks_remove(&readreceipt_mail_storage_hooks);

@@ -226,6 +226,67 @@ readreceipt_refresh_state_read(const char *path, pool_t pool,
 	return ret;
 }
 
+/* The policy record this process read last: a process that delivers or
+   opens mail for the same user again and again (LMTP) then only stat()s
+   it. Every rewrite renames a new file into place (a new inode). */
+static struct {
+	pool_t pool;
+	char *path;
+	ino_t ino;
+	time_t mtime;
+	unsigned long mtime_nsec;
+	off_t size;
+	struct readreceipt_policy_state state;
+} readreceipt_state_cache;
+
+static int
+readreceipt_refresh_state_read_cached(const char *path,
+				      struct readreceipt_policy_state *state_r,
+				      struct stat *st_r, const char **error_r)
+{
+	struct stat st;
+	int ret;
+
+	if (stat(path, &st) == 0 &&
+	    null_strcmp(readreceipt_state_cache.path, path) == 0 &&
+	    readreceipt_state_cache.ino == st.st_ino &&
+	    readreceipt_state_cache.mtime == st.st_mtime &&
+	    readreceipt_state_cache.mtime_nsec == ST_MTIME_NSEC(st) &&
+	    readreceipt_state_cache.size == st.st_size) {
+		/* read only: the entries stay the cache's */
+		*state_r = readreceipt_state_cache.state;
+		*st_r = st;
+		return 1;
+	}
+	pool_unref(&readreceipt_state_cache.pool);
+	i_zero(&readreceipt_state_cache);
+	readreceipt_state_cache.pool =
+		pool_alloconly_create("readreceipt policy record", 2048);
+	ret = readreceipt_refresh_state_read(path, readreceipt_state_cache.pool,
+					     &readreceipt_state_cache.state,
+					     st_r, error_r);
+	if (ret <= 0) {
+		pool_unref(&readreceipt_state_cache.pool);
+		i_zero(&readreceipt_state_cache);
+		readreceipt_policy_state_init(state_r, pool_datastack_create());
+		return ret;
+	}
+	readreceipt_state_cache.path =
+		p_strdup(readreceipt_state_cache.pool, path);
+	readreceipt_state_cache.ino = st_r->st_ino;
+	readreceipt_state_cache.mtime = st_r->st_mtime;
+	readreceipt_state_cache.mtime_nsec = ST_MTIME_NSEC(*st_r);
+	readreceipt_state_cache.size = st_r->st_size;
+	*state_r = readreceipt_state_cache.state;
+	return 1;
+}
+
+void readreceipt_refresh_deinit_process(void)
+{
+	pool_unref(&readreceipt_state_cache.pool);
+	i_zero(&readreceipt_state_cache);
+}
+
 static void
 readreceipt_refresh_remember(struct readreceipt_user *ruser,
 			     const struct stat *st)
@@ -461,8 +522,8 @@ static void readreceipt_refresh(struct readreceipt_user *ruser, bool lookup)
 
 	path = readreceipt_refresh_state_path(ruser);
 	ret = path == NULL ? 0 :
-		readreceipt_refresh_state_read(path, pool_datastack_create(),
-					       &file_state, &st, &error);
+		readreceipt_refresh_state_read_cached(path, &file_state, &st,
+						      &error);
 	if (ret < 0) {
 		e_error(ruser->event, "%s", error);
 		ret = 0;

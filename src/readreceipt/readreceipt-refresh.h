@@ -15,6 +15,8 @@ extern uint64_t readreceipt_config_usecs;
    fields of the login, this process' configuration). */
 void readreceipt_refresh_init(struct readreceipt_user *ruser);
 void readreceipt_refresh_deinit(struct readreceipt_user *ruser);
+/* Free what the process keeps (the module is unloaded). */
+void readreceipt_refresh_deinit_process(void);
 
 /* The settings a decision is taken on: read again first (userdb lookup,
    and the configured values of a newer process) when they are older than
