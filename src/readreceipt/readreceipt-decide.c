@@ -525,7 +525,7 @@ int readreceipt_decide_answer(struct readreceipt_decide *dec, uint32_t uid,
 		rec.stamp = ioloop_time;
 		readreceipt_decide_write(dec, &rec, TRUE);
 		readreceipt_decide_event(dec, uid, &msg, trigger, "ignored",
-			READRECEIPT_REASON_ANSWERED_IGNORE, NULL);
+			READRECEIPT_REASON_USER, NULL);
 		return 1;
 	}
 	if (msg.verdict.action == READRECEIPT_ACTION_SUPPRESS) {

@@ -13,6 +13,7 @@
 /* not eligible (SPEC §3) */
 #define READRECEIPT_REASON_ALREADY_SENT "already_sent"
 #define READRECEIPT_REASON_EXCLUDED_MAILBOX "excluded_mailbox"
+#define READRECEIPT_REASON_REPORT "report"
 #define READRECEIPT_REASON_AUTO_SUBMITTED "auto_submitted"
 #define READRECEIPT_REASON_MAILING_LIST "mailing_list"
 #define READRECEIPT_REASON_NOT_ADDRESSED_TO_USER "not_addressed_to_user"
@@ -28,6 +29,8 @@
 #define READRECEIPT_REASON_CONSENT_REQUIRED "consent_required"
 #define READRECEIPT_REASON_UNPROMPTED "unprompted"
 #define READRECEIPT_REASON_AUTOMATIC "automatic"
+#define READRECEIPT_REASON_UNPROMPTED_SEND "unprompted_send"
+#define READRECEIPT_REASON_DEFER_UNAVAILABLE "defer_unavailable"
 #define READRECEIPT_REASON_ALLOWED "allowed"
 
 /* why a receipt waits (SPEC §6, §12) */
@@ -38,7 +41,8 @@
 #define READRECEIPT_REASON_SENDING "sending"
 
 /* how a receipt ended without being sent, or could not be handled */
-#define READRECEIPT_REASON_ANSWERED_IGNORE "user"
+/* the user decided: a manual send, or an answer "ignore" */
+#define READRECEIPT_REASON_USER "user"
 #define READRECEIPT_REASON_EXPIRED "expired"
 #define READRECEIPT_REASON_EXPUNGED "expunged"
 #define READRECEIPT_REASON_PERMANENT_FAILURE "permanent_failure"

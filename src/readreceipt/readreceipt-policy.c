@@ -8,6 +8,7 @@
 #include "readreceipt-settings.h"
 #include "readreceipt-address.h"
 #include "readreceipt-policy.h"
+#include "readreceipt-names.h"
 
 /* The verdict for one message is reached in three steps:
 
@@ -52,24 +53,6 @@
    3. The decision (SPEC §4): invalid settings, mode, allowed recipients,
       consent, then the session's ability to prompt and
       readreceipt_unprompted. */
-
-#define POLICY_REASON_ALREADY_SENT "already_sent"
-#define POLICY_REASON_EXCLUDED_MAILBOX "excluded_mailbox"
-#define POLICY_REASON_REPORT "report"
-#define POLICY_REASON_AUTO_SUBMITTED "auto_submitted"
-#define POLICY_REASON_MAILING_LIST "mailing_list"
-#define POLICY_REASON_NOT_ADDRESSED_TO_USER "not_addressed_to_user"
-#define POLICY_REASON_OWN_MESSAGE "own_message"
-#define POLICY_REASON_INVALID_REQUEST "invalid_request"
-#define POLICY_REASON_INVALID_SETTINGS "invalid_settings"
-#define POLICY_REASON_MODE_DISABLED "mode_disabled"
-#define POLICY_REASON_RECIPIENT_NOT_ALLOWED "recipient_not_allowed"
-#define POLICY_REASON_PROMPT "prompt"
-#define POLICY_REASON_CONSENT_REQUIRED "consent_required"
-#define POLICY_REASON_UNPROMPTED "unprompted"
-#define POLICY_REASON_UNPROMPTED_SEND "unprompted_send"
-#define POLICY_REASON_DEFER_UNAVAILABLE "defer_unavailable"
-#define POLICY_REASON_AUTOMATIC "automatic"
 
 /* Bytes of one header value that are looked at. */
 #define POLICY_VALUE_MAX 4096
@@ -444,21 +427,21 @@ policy_check_eligibility(const struct readreceipt_settings *set,
 			 const struct policy_request *req)
 {
 	if (msg->has_mdnsent)
-		return POLICY_REASON_ALREADY_SENT;
+		return READRECEIPT_REASON_ALREADY_SENT;
 	if (msg->excluded_mailbox)
-		return POLICY_REASON_EXCLUDED_MAILBOX;
+		return READRECEIPT_REASON_EXCLUDED_MAILBOX;
 	if (policy_is_report(msg->content_type))
-		return POLICY_REASON_REPORT;
+		return READRECEIPT_REASON_REPORT;
 	if (policy_is_auto_submitted(msg->auto_submitted))
-		return POLICY_REASON_AUTO_SUBMITTED;
+		return READRECEIPT_REASON_AUTO_SUBMITTED;
 	if (policy_is_mailing_list(msg))
-		return POLICY_REASON_MAILING_LIST;
+		return READRECEIPT_REASON_MAILING_LIST;
 	if (!policy_is_addressed_to_user(set, msg))
-		return POLICY_REASON_NOT_ADDRESSED_TO_USER;
+		return READRECEIPT_REASON_NOT_ADDRESSED_TO_USER;
 	if (policy_is_own_message(set, req))
-		return POLICY_REASON_OWN_MESSAGE;
+		return READRECEIPT_REASON_OWN_MESSAGE;
 	if (!req->valid)
-		return POLICY_REASON_INVALID_REQUEST;
+		return READRECEIPT_REASON_INVALID_REQUEST;
 	return NULL;
 }
 
@@ -537,20 +520,20 @@ policy_decide_eligible(const struct readreceipt_settings *set,
 
 	if (set->error != NULL) {
 		verdict->action = READRECEIPT_ACTION_SUPPRESS;
-		verdict->reason = POLICY_REASON_INVALID_SETTINGS;
+		verdict->reason = READRECEIPT_REASON_INVALID_SETTINGS;
 		return;
 	}
 
 	switch (set->mode) {
 	case READRECEIPT_MODE_DISABLED:
 		verdict->action = READRECEIPT_ACTION_SUPPRESS;
-		verdict->reason = POLICY_REASON_MODE_DISABLED;
+		verdict->reason = READRECEIPT_REASON_MODE_DISABLED;
 		return;
 	case READRECEIPT_MODE_INTERNAL:
 		if (policy_first_not_allowed(set,
 					     &verdict->recipients) != NULL) {
 			verdict->action = READRECEIPT_ACTION_SUPPRESS;
-			verdict->reason = POLICY_REASON_RECIPIENT_NOT_ALLOWED;
+			verdict->reason = READRECEIPT_REASON_RECIPIENT_NOT_ALLOWED;
 			return;
 		}
 		consent = set->prompt;
@@ -571,12 +554,12 @@ policy_decide_eligible(const struct readreceipt_settings *set,
 		/* the client asks the user itself; never send behind its
 		   back, even when no consent would be needed */
 		verdict->action = READRECEIPT_ACTION_QUEUE;
-		verdict->reason = POLICY_REASON_PROMPT;
+		verdict->reason = READRECEIPT_REASON_PROMPT;
 		return;
 	}
 	if (!consent) {
 		verdict->action = READRECEIPT_ACTION_SEND;
-		verdict->reason = POLICY_REASON_AUTOMATIC;
+		verdict->reason = READRECEIPT_REASON_AUTOMATIC;
 		return;
 	}
 
@@ -584,7 +567,7 @@ policy_decide_eligible(const struct readreceipt_settings *set,
 	case READRECEIPT_UNPROMPTED_SEND:
 		if (!verdict->consent_required) {
 			verdict->action = READRECEIPT_ACTION_SEND;
-			verdict->reason = POLICY_REASON_UNPROMPTED_SEND;
+			verdict->reason = READRECEIPT_REASON_UNPROMPTED_SEND;
 			return;
 		}
 		/* RFC 8098 §2.1 consent cannot be waived by the
@@ -596,7 +579,7 @@ policy_decide_eligible(const struct readreceipt_settings *set,
 	case READRECEIPT_UNPROMPTED_DEFER:
 		if (!queue_available) {
 			verdict->action = READRECEIPT_ACTION_IGNORE;
-			verdict->reason = POLICY_REASON_DEFER_UNAVAILABLE;
+			verdict->reason = READRECEIPT_REASON_DEFER_UNAVAILABLE;
 			return;
 		}
 		verdict->action = READRECEIPT_ACTION_QUEUE;
@@ -608,7 +591,7 @@ policy_decide_eligible(const struct readreceipt_settings *set,
 		i_unreached();
 	}
 	verdict->reason = verdict->consent_required ?
-		POLICY_REASON_CONSENT_REQUIRED : POLICY_REASON_UNPROMPTED;
+		READRECEIPT_REASON_CONSENT_REQUIRED : READRECEIPT_REASON_UNPROMPTED;
 }
 
 void readreceipt_policy_decide(const struct readreceipt_settings *set,
@@ -698,8 +681,8 @@ bool readreceipt_policy_hide_at_delivery(
 	const struct readreceipt_verdict *verdict)
 {
 	return verdict->action == READRECEIPT_ACTION_SUPPRESS &&
-		strcmp(verdict->reason, POLICY_REASON_ALREADY_SENT) != 0 &&
-		strcmp(verdict->reason, POLICY_REASON_EXCLUDED_MAILBOX) != 0;
+		strcmp(verdict->reason, READRECEIPT_REASON_ALREADY_SENT) != 0 &&
+		strcmp(verdict->reason, READRECEIPT_REASON_EXCLUDED_MAILBOX) != 0;
 }
 
 const char *
@@ -709,14 +692,14 @@ readreceipt_policy_outgoing_receipt(const struct readreceipt_settings *set,
 {
 	*recipient_r = NULL;
 	if (set->error != NULL)
-		return POLICY_REASON_INVALID_SETTINGS;
+		return READRECEIPT_REASON_INVALID_SETTINGS;
 	switch (set->mode) {
 	case READRECEIPT_MODE_DISABLED:
-		return POLICY_REASON_MODE_DISABLED;
+		return READRECEIPT_REASON_MODE_DISABLED;
 	case READRECEIPT_MODE_INTERNAL:
 		*recipient_r = policy_first_not_allowed(set, recipients);
 		return *recipient_r == NULL ? NULL :
-			POLICY_REASON_RECIPIENT_NOT_ALLOWED;
+			READRECEIPT_REASON_RECIPIENT_NOT_ALLOWED;
 	case READRECEIPT_MODE_ANY:
 		return NULL;
 	}
@@ -728,9 +711,9 @@ readreceipt_policy_outgoing_request(const struct readreceipt_settings *set,
 				    const char **reason_r)
 {
 	if (set->error != NULL)
-		*reason_r = POLICY_REASON_INVALID_SETTINGS;
+		*reason_r = READRECEIPT_REASON_INVALID_SETTINGS;
 	else if (set->mode == READRECEIPT_MODE_DISABLED)
-		*reason_r = POLICY_REASON_MODE_DISABLED;
+		*reason_r = READRECEIPT_REASON_MODE_DISABLED;
 	else {
 		*reason_r = NULL;
 		return READRECEIPT_REQUEST_ALLOW;

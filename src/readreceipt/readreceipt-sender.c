@@ -16,6 +16,7 @@
 #include "readreceipt-mdn.h"
 #include "readreceipt-user.h"
 #include "readreceipt-refresh.h"
+#include "readreceipt-names.h"
 #include "readreceipt-event.h"
 #include "readreceipt-message.h"
 #include "readreceipt-outbox.h"
@@ -310,7 +311,7 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 	}
 	/* the user's answer, or what let it go out automatically */
 	job->reason = (rec.flags & READRECEIPT_RECORD_FLAG_MANUAL) != 0 ?
-		"user" : p_strdup(job->pool, verdict.reason);
+		READRECEIPT_REASON_USER : p_strdup(job->pool, verdict.reason);
 	if (verdict.action == READRECEIPT_ACTION_NONE ||
 	    verdict.action == READRECEIPT_ACTION_SUPPRESS) {
 		/* the policy forbids it now: it never leaves */
@@ -324,7 +325,7 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 		readreceipt_outbox_unlock(&lock);
 		readreceipt_job_emit(job, "suppressed",
 			verdict.action == READRECEIPT_ACTION_NONE ?
-			"invalid_request" : verdict.reason, NULL);
+			READRECEIPT_REASON_INVALID_REQUEST : verdict.reason, NULL);
 		return READRECEIPT_JOB_SKIP;
 	}
 	if (readreceipt_rate_check(job->user, set->max_per_hour,
@@ -334,7 +335,8 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 		rec.stamp = ioloop_time;
 		ret = readreceipt_job_write(job, &rec, error_r);
 		readreceipt_outbox_unlock(&lock);
-		readreceipt_job_emit(job, "queued", "rate_limited",
+		readreceipt_job_emit(job, "queued",
+			READRECEIPT_REASON_RATE_LIMITED,
 			t_strdup_printf("readreceipt_max_per_hour=%u reached",
 					set->max_per_hour));
 		return ret < 0 ? READRECEIPT_JOB_ERROR :
@@ -410,13 +412,15 @@ static int readreceipt_job_finish(struct readreceipt_job *job)
 		readreceipt_job_emit(job, "sent", job->reason, NULL);
 		break;
 	case 0:
-		readreceipt_job_emit(job, "failed", "permanent_failure",
+		readreceipt_job_emit(job, "failed",
+				     READRECEIPT_REASON_PERMANENT_FAILURE,
 				     job->error);
 		break;
 	case READRECEIPT_JOB_ABORTED:
 		break;
 	default:
-		readreceipt_job_emit(job, "queued", "retry", job->error);
+		readreceipt_job_emit(job, "queued", READRECEIPT_REASON_RETRY,
+				     job->error);
 		break;
 	}
 	return job->status;
