@@ -261,11 +261,11 @@ def commands(state, asked_uid):
         # (curl -X GETMETADATA would not print the untagged METADATA
         # reply: it shows only replies named like the command)
         ("python3 -c %s" % shlex.quote(
-            "import imaplib; "
-            "c = imaplib.IMAP4('127.0.0.1', %d); "
-            "c.login('%s', '%s'); "
-            "c.xatom('GETMETADATA', '(DEPTH infinity) INBOX (%s)'); "
-            "print(c.response('METADATA'))" % (
+            'import imaplib; '
+            'c = imaplib.IMAP4("127.0.0.1", %d); '
+            'c.login("%s", "%s"); '
+            'c.xatom("GETMETADATA", "(DEPTH infinity) INBOX (%s)"); '
+            'print(c.response("METADATA"))' % (
                 state["imap_port"], ASKED_USER, PASSWORD, pending)),
          "the same, as a mail client sees it (METADATA, RFC 5464): "
          "the entry pending/%d" % asked_uid),
