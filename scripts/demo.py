@@ -3,10 +3,14 @@
 127.0.0.1, a message that asks for a read receipt, and the receipt.
 
   demo.py            (re)start both, deliver a sample message, open it over
-                     IMAP, print the receipt and the decision; leave both
-                     running
+                     IMAP, print the receipt and the decision; deliver a
+                     second one to a user who is asked first and leave it
+                     waiting as a pending prompt; print admin and client
+                     commands (lines starting with "  $ ") that work as
+                     printed; leave both running
   demo.py --deliver  deliver one more sample message to alice
-  demo.py --stop     stop both (by their recorded pids)
+  demo.py --stop     stop both (by their recorded pids) and remove the
+                     links the demo put into Dovecot's module directories
 
 Run as root (scripts/demo.sh builds first and then runs this).
 """
@@ -14,6 +18,7 @@ Run as root (scripts/demo.sh builds first and then runs this).
 import argparse
 import json
 import os
+import shlex
 import shutil
 import sys
 import time
@@ -23,11 +28,23 @@ sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 
 import rrharness  # noqa: E402
 
-WORKDIR = os.environ.get("READRECEIPT_DEMO_DIR", "/tmp/readreceipt-demo")
+DEFAULT_WORKDIR = "/tmp/readreceipt-demo"
+WORKDIR = os.path.abspath(os.environ.get("READRECEIPT_DEMO_DIR",
+                                         DEFAULT_WORKDIR))
 STATE = os.path.join(WORKDIR, "demo.json")
+# alice's receipts leave without asking; bob is asked first
 USER = "alice@example.com"
+ASKED_USER = "bob@example.com"
 PASSWORD = "secret"
 SENDER = "boss@example.com"
+USER_SETTINGS = {
+    USER: {"readreceipt_mode": "internal", "readreceipt_prompt": "no"},
+    ASKED_USER: {"readreceipt_mode": "internal", "readreceipt_prompt": "yes",
+                 "readreceipt_unprompted": "defer"},
+}
+# what marks a command in the closing lines (tests/integration/test_demo.py
+# runs every such line as printed)
+COMMAND_MARK = "  $ "
 
 
 def load_state():
@@ -38,9 +55,24 @@ def load_state():
         return None
 
 
+def remove_module_links():
+    """The links to the demo's modules go with the demo: the one that makes
+    its doveadm module loadable by doveadm (rrharness.DoveadmModule) and,
+    on Dovecot 2.4, the one that makes its settings known to doveconf
+    (rrharness.SettingsModule). Links of other runs stay."""
+    for link in (os.path.join(rrharness.DOVEADM_MODULE_DIR,
+                              rrharness.DOVEADM_MODULE_FILE),
+                 os.path.join(rrharness.SETTINGS_MODULE_DIR,
+                              rrharness.SETTINGS_MODULE_FILE)):
+        if os.path.islink(link) and \
+                os.readlink(link).startswith(WORKDIR + os.sep):
+            os.unlink(link)
+
+
 def stop(quiet=False):
     state = load_state()
     if state is None:
+        remove_module_links()
         if not quiet:
             print("no demo is running (%s not found)" % STATE)
         return
@@ -50,13 +82,7 @@ def stop(quiet=False):
             print("stopping %s (pid %d)" % (name.split("_")[0], pid))
             rrharness.stop_pid(pid, 30)
     os.unlink(STATE)
-    # Dovecot 2.4: the link that made the demo's settings known to
-    # doveconf (see rrharness.SettingsModule) goes with the demo
-    link = os.path.join(rrharness.SETTINGS_MODULE_DIR,
-                        rrharness.SETTINGS_MODULE_FILE)
-    if os.path.islink(link) and \
-            os.readlink(link).startswith(WORKDIR + os.sep):
-        os.unlink(link)
+    remove_module_links()
 
 
 def deliver(state, subject):
@@ -94,8 +120,13 @@ def main():
     os.chmod(WORKDIR, 0o755)
 
     sink = rrharness.SmtpSink(os.path.join(WORKDIR, "sink")).start()
+    # users_file: one passwd-file without %variables, which doveadm can
+    # iterate (-A); METADATA for the pending queue (the users' attribute
+    # dicts come with their userdb fields)
     dc = rrharness.Dovecot(workdir=os.path.join(WORKDIR, "dovecot"),
-                           submission_host=sink.address)
+                           submission_host=sink.address, users_file=True,
+                           extra_config="protocol imap {\n"
+                           "  imap_metadata = yes\n}\n")
     try:
         dc.start()
     except Exception:
@@ -110,11 +141,17 @@ def main():
     }
     with open(STATE, "w") as f:
         json.dump(state, f, indent=2)
+    # doveadm loads its plugins from its own directory only: a link to
+    # the demo's copy of the module, removed by --stop
+    doveadm_module = rrharness.DoveadmModule(dc).install()
 
-    # Receipts: only to the organisation (example.com), sent without
-    # asking. Settings per user, as userdb extra fields.
-    dc.add_user(USER, PASSWORD, readreceipt_mode="internal",
-                readreceipt_prompt="no")
+    # Receipts: only to the organisation (example.com); alice's leave
+    # without asking, bob is asked first. Settings per user, as userdb
+    # extra fields, with an attribute dict for the pending queue.
+    for name, settings in USER_SETTINGS.items():
+        dc.add_user(name, PASSWORD, **dict(
+            settings, **rrharness.attribute_dict_settings(
+                os.path.join(dc.home(name), "dovecot-attributes"))))
     raw = rrharness.make_message(SENDER, USER, "Quarterly report")
     message_id = rrharness.message_id_of(raw)
     dc.deliver(USER, raw)
@@ -124,7 +161,6 @@ def main():
     conn = dc.imap(USER, PASSWORD)
     conn.select("INBOX")
     rrharness.fetch_body(conn, "1")
-    flags = rrharness.fetch_flags(conn, "1")
     conn.logout()
     print("== opened it with IMAP FETCH 1 (BODY[])")
 
@@ -168,28 +204,114 @@ def main():
     conn.logout()
     print("== flags of the message now: %s" % " ".join(sorted(flags)))
 
-    print("""
-Both keep running:
-  IMAP  127.0.0.1:%(imap_port)d   POP3 127.0.0.1:%(pop3_port)d   \
-LMTP 127.0.0.1:%(lmtp_port)d   (no TLS)
-  user %(user)s   password %(password)s
-  SMTP sink 127.0.0.1:%(sink_port)d, messages in %(sink_dir)s
-  log   %(log)s   (tail -f it to watch decisions)
-
-Try it:
-  sudo %(top)s/scripts/demo.sh --deliver
-      delivers one more message that asks for a receipt and prints the curl
-      command that opens it (curl fetches BODY[], which marks it \\Seen)
-  %(curl)s
-      the first message again: no second receipt
-  ls %(sink_dir)s
-
-Stop both:
-  sudo %(top)s/scripts/demo.sh --stop
-  (or: sudo kill %(dovecot_pid)d %(sink_pid)d)""" % dict(
-        state, user=USER, password=PASSWORD, top=TOP,
-        curl=curl_command(state, 1)))
+    asked_uid = queue_prompt(dc)
+    print()
+    print(closing_text(state, asked_uid, doveadm_module))
     return 0
+
+
+def queue_prompt(dc):
+    """Deliver a message to ASKED_USER and open it with a plain IMAP
+    client, which cannot ask the user: the receipt waits as a pending
+    prompt. Returns the message's UID."""
+    raw = rrharness.make_message(SENDER, ASKED_USER, "Budget draft")
+    dc.deliver(ASKED_USER, raw)
+    conn = dc.imap(ASKED_USER, PASSWORD)
+    conn.select("INBOX")
+    uid = int(rrharness.imap_check(conn.uid("SEARCH", None, "ALL"))[0]
+              .split()[-1])
+    rrharness.imap_check(conn.uid("FETCH", str(uid), "(BODY[])"))
+    conn.logout()
+    print()
+    print("== delivered a message to %s, whose policy asks first, and "
+          "opened it with a plain IMAP client (it cannot ask): the "
+          "receipt waits" % ASKED_USER)
+    try:
+        rrharness.wait_until(lambda: dc.decision_lines(ASKED_USER), 10,
+                             what="the decision in the log")
+    except TimeoutError:
+        print("== no decision in the log yet (see %s)" % dc.log_path)
+    for decision in dc.decision_lines(ASKED_USER):
+        print(decision["_line"])
+    return uid
+
+
+def shell_words(*words):
+    return " ".join(shlex.quote(str(w)) for w in words)
+
+
+def commands(state, asked_uid):
+    """[(command, what it shows)] of the closing lines: each one works as
+    printed (as root)."""
+    doveadm = shell_words("doveadm", "-c", state["config"], "readreceipt")
+    demo = os.path.join(TOP, "scripts", "demo.sh")
+    if WORKDIR != DEFAULT_WORKDIR:
+        demo = "READRECEIPT_DEMO_DIR=%s %s" % (shlex.quote(WORKDIR),
+                                               shlex.quote(demo))
+    else:
+        demo = shlex.quote(demo)
+    pending = rrharness.PENDING_PREFIX.rstrip("/")
+    return [
+        ("%s policy -u %s" % (doveadm, USER),
+         "%s's policy: each setting, its value and where it came from"
+         % USER),
+        ("%s list -u %s" % (doveadm, ASKED_USER),
+         "the receipt that waits for %s's answer (UID %d)"
+         % (ASKED_USER, asked_uid)),
+        # (curl -X GETMETADATA would not print the untagged METADATA
+        # reply: it shows only replies named like the command)
+        ("python3 -c %s" % shlex.quote(
+            'import imaplib; '
+            'c = imaplib.IMAP4("127.0.0.1", %d); '
+            'c.login("%s", "%s"); '
+            'c.xatom("GETMETADATA", "(DEPTH infinity) INBOX (%s)"); '
+            'print(c.response("METADATA"))' % (
+                state["imap_port"], ASKED_USER, PASSWORD, pending)),
+         "the same, as a mail client sees it (METADATA, RFC 5464): "
+         "the entry pending/%d" % asked_uid),
+        ("%s send -u %s INBOX %d" % (doveadm, ASKED_USER, asked_uid),
+         "%s says yes: the receipt leaves (see the sink)" % ASKED_USER),
+        ("%s flush -A" % doveadm,
+         "sends what is owed for every user (the package's timer runs "
+         "it)"),
+        ("%s refresh -A" % doveadm,
+         "after a change of the policy: in force at once"),
+        ("ls %s" % shlex.quote(state["sink_dir"]),
+         "the receipts that arrived at the sink"),
+        (curl_command(state, 1),
+         "%s's first message again: no second receipt" % USER),
+        ("%s --deliver" % demo,
+         "delivers one more message that asks for a receipt and prints "
+         "the curl command that opens it"),
+    ], "%s --stop" % demo
+
+
+def closing_text(state, asked_uid, doveadm_module):
+    lines = [
+        "Both keep running:",
+        "  IMAP  127.0.0.1:%(imap_port)d   POP3 127.0.0.1:%(pop3_port)d   "
+        "LMTP 127.0.0.1:%(lmtp_port)d   (no TLS)" % state,
+        "  users %s and %s, password %s" % (USER, ASKED_USER, PASSWORD),
+        "  SMTP sink 127.0.0.1:%(sink_port)d, messages in %(sink_dir)s"
+        % state,
+        "  log   %(log)s   (tail -f it to watch decisions)" % state,
+        "",
+        "Try it (as root; with sudo, put sudo in front):",
+    ]
+    if doveadm_module.unusable is not None:
+        lines.append("  (the doveadm commands need the doveadm module: %s)"
+                     % doveadm_module.unusable)
+    tried, stop_command = commands(state, asked_uid)
+    for command, comment in tried:
+        lines.append(COMMAND_MARK + command)
+        lines.append("      " + comment)
+    lines += [
+        "",
+        "Stop both (and remove the link to the demo's doveadm module in %s):"
+        % rrharness.DOVEADM_MODULE_DIR,
+        COMMAND_MARK + stop_command,
+    ]
+    return "\n".join(lines)
 
 
 def curl_command(state, uid):

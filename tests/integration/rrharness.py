@@ -820,8 +820,10 @@ class DoveadmModule:
     under test is an installed one (READRECEIPT_MODULE_DIR), it is already
     there. Otherwise a link to the instance's copy of the module is placed
     there and removed again by remove(). A file that is already there is
-    never replaced: if it is the same as the module under test it is used,
-    else `unusable` says why the doveadm tests cannot run."""
+    never replaced: if it is the same as the module under test (also a
+    link of another run, e.g. a running demo's, which goes when that run
+    ends) it is used, else `unusable` says why the doveadm tests cannot
+    run."""
 
     def __init__(self, dovecot):
         self.path = os.path.join(DOVEADM_MODULE_DIR, DOVEADM_MODULE_FILE)
@@ -845,8 +847,9 @@ class DoveadmModule:
             # a link of a test run that was killed: its target is gone
             os.unlink(self.path)
         if os.path.lexists(self.path):
-            if not os.path.islink(self.path) and \
-                    filecmp.cmp(self.path, self.source, shallow=False):
+            # an installed copy, or another run's link (the demo's, a
+            # test session's), of the same module: used, left as it is
+            if filecmp.cmp(self.path, self.source, shallow=False):
                 return self
             self.unusable = (
                 "%s exists and is not the module under test (an installed "
@@ -919,8 +922,8 @@ class SettingsModule:
             # a link of a test run that was killed: its target is gone
             os.unlink(self.path)
         if os.path.lexists(self.path):
-            if not os.path.islink(self.path) and \
-                    filecmp.cmp(self.path, self.source, shallow=False):
+            # as in DoveadmModule.install
+            if filecmp.cmp(self.path, self.source, shallow=False):
                 return
             raise RuntimeError(
                 "%s exists and is not the module under test (an installed "
@@ -960,7 +963,8 @@ class Dovecot:
                  plugin_settings=None, load_plugin=None, valgrind=None,
                  debug=False, sieve=True, extra_config="",
                  imap_module=None, imap_plugins=(), sieve_module=None,
-                 submission_relay=None, global_settings=None):
+                 submission_relay=None, global_settings=None,
+                 users_file=False):
         if workdir is None:
             workdir = tempfile.mkdtemp(prefix="readreceipt-test-")
         self.workdir = os.path.abspath(workdir)
@@ -991,6 +995,11 @@ class Dovecot:
         # "host:port" of the MTA that Dovecot's submission service relays
         # to; None: no submission service
         self.submission_relay = submission_relay
+        # users_file: every user in one passwd-file (users_path) instead
+        # of one file per user under users.d: a path without %variables,
+        # so that doveadm can iterate the users (-A). Each change rewrites
+        # the whole file.
+        self.users_file = users_file
         self.instance_name = "readreceipt-test-%s" % uuid.uuid4().hex[:8]
 
         self.base_dir = os.path.join(self.workdir, "run")
@@ -1000,6 +1009,7 @@ class Dovecot:
         self.valgrind_dir = os.path.join(self.workdir, "valgrind")
         self.config_path = os.path.join(self.workdir, "dovecot.conf")
         self.users_dir = os.path.join(self.workdir, "users.d")
+        self.users_path = os.path.join(self.workdir, "users")
         self.log_path = os.path.join(self.workdir, "dovecot.log")
         self.pidfile = os.path.join(self.base_dir, "master.pid")
 
@@ -1090,6 +1100,14 @@ class Dovecot:
             return self._config_text_24()
         return self._config_text_23()
 
+    def _passwd_file_path(self):
+        """The passwd-file of passdb and userdb, as the config names it
+        (%variables in the syntax of the Dovecot that runs)."""
+        if self.users_file:
+            return self.users_path
+        return os.path.join(self.users_dir,
+                            "%{user}" if DOVECOT_24 else "%u")
+
     def _config_text_23(self):
         pw = self.mail_pw
         lines = []
@@ -1121,11 +1139,11 @@ log_debug = %(log_debug)s
 
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN username_format=%%u %(users)s/%%u
+  args = scheme=PLAIN username_format=%%u %(users)s
 }
 userdb {
   driver = passwd-file
-  args = username_format=%%u %(users)s/%%u
+  args = username_format=%%u %(users)s
 }
 
 %(namespace)s
@@ -1177,7 +1195,7 @@ metric readreceipt_policy_changed {
            uid=pw.pw_uid, gid=pw.pw_gid, module_dir=self.module_dir,
            plugins=plugins, debug="yes" if self.debug else "no",
            log_debug="category=readreceipt" if self.debug else "",
-           users=self.users_dir, imap_port=self.imap_port,
+           users=self._passwd_file_path(), imap_port=self.imap_port,
            pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
            event=DECISION_EVENT, policy_event=POLICY_CHANGED_EVENT,
            global_settings="".join(
@@ -1295,12 +1313,12 @@ auth_debug = %(debug)s
 mail_debug = %(debug)s
 log_debug = %(log_debug)s
 %(global_settings)s
-# one passwd-file per user (see _write_user)
+# see _write_user
 passdb passwd-file {
-  passwd_file_path = %(users)s/%%{user}
+  passwd_file_path = %(users)s
 }
 userdb passwd-file {
-  passwd_file_path = %(users)s/%%{user}
+  passwd_file_path = %(users)s
 }
 
 %(namespace)s
@@ -1349,7 +1367,7 @@ metric readreceipt_policy_changed {
            uid=pw.pw_uid, gid=pw.pw_gid, module_dir=self.module_dir,
            debug="yes" if self.debug else "no",
            log_debug="category=readreceipt" if self.debug else "",
-           users=self.users_dir, imap_port=self.imap_port,
+           users=self._passwd_file_path(), imap_port=self.imap_port,
            pop3_port=self.pop3_port, lmtp_port=self.lmtp_port,
            event=DECISION_EVENT, policy_event=POLICY_CHANGED_EVENT,
            global_settings="".join(
@@ -1462,6 +1480,11 @@ metric readreceipt_submission {
             self.submission_port = free_port()
         os.makedirs(self.users_dir, exist_ok=True)
         os.chmod(self.users_dir, 0o755)
+        if self.users_file and not os.path.exists(self.users_path):
+            # Dovecot reads a passwd-file without %variables at start
+            with open(self.users_path, "w"):
+                pass
+            os.chmod(self.users_path, 0o644)
         with open(self.config_path, "w") as f:
             f.write(self.config_text())
 
@@ -1600,30 +1623,40 @@ metric readreceipt_submission {
 
     def _write_user(self, name):
         """One passwd-file per user (passdb and userdb read
-        users.d/<user name>). Dovecot stats a passwd-file at most once per
-        second and re-reads it when its mtime or size changed; a new file
-        is read at its first lookup. So a user's file is written once when the
-        user is created; rewriting it (changed settings) waits for the next
-        second and sets a strictly increasing mtime, so the change is never
-        missed."""
-        pw = self.mail_pw or ensure_mail_user()
-        password, settings = self.users[name]
-        extra = " ".join("userdb_%s=%s" % (k, v)
-                         for k, v in settings.items())
-        line = "%s:{PLAIN}%s:%d:%d::%s::%s\n" % (
-            name, password, pw.pw_uid, pw.pw_gid, self.home(name), extra)
-        path = os.path.join(self.users_dir, name)
-        existed = os.path.exists(path)
-        if existed:
+        users.d/<user name>), or with users_file all in one. Dovecot stats
+        a passwd-file at most once per second and re-reads it when its
+        mtime or size changed; a new file is read at its first lookup. So
+        a user's file is written once when the user is created; rewriting
+        it (changed settings, or another user in the one file) waits for
+        the next second and sets a strictly increasing mtime, so the
+        change is never missed (before the instance runs nothing has read
+        it: no wait)."""
+        if self.users_file:
+            names = list(self.users)
+            path = self.users_path
+            tmp = os.path.join(self.workdir, ".tmp-users")
+        else:
+            names = [name]
+            path = os.path.join(self.users_dir, name)
+            tmp = os.path.join(self.users_dir, ".tmp-" + name)
+        text = "".join(self._passwd_line(n) for n in names)
+        if os.path.exists(path) and self.master_pid is not None:
             now = time.time()
             time.sleep(1.05 - (now - int(now)))
-        tmp = os.path.join(self.users_dir, ".tmp-" + name)
         with open(tmp, "w") as f:
-            f.write(line)
+            f.write(text)
         os.chmod(tmp, 0o644)
         os.rename(tmp, path)
         self._users_mtime = max(self._users_mtime + 1, int(time.time()))
         os.utime(path, (self._users_mtime, self._users_mtime))
+
+    def _passwd_line(self, name):
+        pw = self.mail_pw or ensure_mail_user()
+        password, settings = self.users[name]
+        extra = " ".join("userdb_%s=%s" % (k, v)
+                         for k, v in settings.items())
+        return "%s:{PLAIN}%s:%d:%d::%s::%s\n" % (
+            name, password, pw.pw_uid, pw.pw_gid, self.home(name), extra)
 
     def home(self, name):
         return os.path.join(self.mail_root, name)
