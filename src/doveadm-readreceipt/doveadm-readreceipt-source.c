@@ -2,35 +2,8 @@
 
 #include "lib.h"
 #include "readreceipt-compat.h"
+#include "readreceipt-settings.h"
 #include "doveadm-readreceipt-source.h"
-
-/* userdb fields that are not core settings reach plugin {} under this
-   prefix; a userdb may also return them with it */
-#define DOVEADM_READRECEIPT_USERDB_PLUGIN_PREFIX "plugin/"
-
-/* TRUE if field ("key=value" or "key") sets name to value. */
-static bool
-doveadm_readreceipt_userdb_field_sets(const char *field, const char *name,
-				      const char *value)
-{
-	const char *field_value;
-	size_t name_len = strlen(name);
-
-	if (str_begins_with(field, DOVEADM_READRECEIPT_USERDB_PLUGIN_PREFIX))
-		field += strlen(DOVEADM_READRECEIPT_USERDB_PLUGIN_PREFIX);
-	if (strncmp(field, name, name_len) != 0)
-		return FALSE;
-	if (field[name_len] == '\0') {
-		/* Dovecot reads a field without a value as "yes" */
-		field_value = "yes";
-	} else if (field[name_len] == '=') {
-		field_value = field + name_len + 1;
-	} else {
-		/* another key that starts with name */
-		return FALSE;
-	}
-	return strcmp(field_value, value) == 0;
-}
 
 enum doveadm_readreceipt_source
 doveadm_readreceipt_setting_source(const char *name, const char *value,
@@ -41,8 +14,8 @@ doveadm_readreceipt_setting_source(const char *name, const char *value,
 		return DOVEADM_READRECEIPT_SOURCE_DEFAULT;
 	for (; userdb_fields != NULL && *userdb_fields != NULL;
 	     userdb_fields++) {
-		if (doveadm_readreceipt_userdb_field_sets(*userdb_fields, name,
-							  value))
+		if (null_strcmp(readreceipt_userdb_field_value(
+					*userdb_fields, name), value) == 0)
 			return DOVEADM_READRECEIPT_SOURCE_USERDB;
 	}
 	return configured ? DOVEADM_READRECEIPT_SOURCE_CONFIG :

@@ -21,9 +21,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-/* userdb fields that are not core settings reach plugin {} under this
-   prefix (2.3); a userdb may also return them with it */
-#define READRECEIPT_USERDB_PLUGIN_PREFIX "plugin/"
 /* the source of a value this process read from its configuration, until
    it is told apart from a default (readreceipt_refresh_resolve()) */
 #define READRECEIPT_SOURCE_PROCESS "process"
@@ -45,28 +42,6 @@ struct readreceipt_refresh_lookup {
 	pool_t pool;
 };
 
-/* The value field sets for name: "name=value", "plugin/name=value", or
-   "name" alone (Dovecot reads that as "yes"). */
-static const char *
-readreceipt_userdb_field_value(const char *const *fields, const char *name)
-{
-	size_t name_len = strlen(name);
-	const char *field;
-
-	for (; fields != NULL && *fields != NULL; fields++) {
-		field = *fields;
-		if (str_begins_with(field, READRECEIPT_USERDB_PLUGIN_PREFIX))
-			field += strlen(READRECEIPT_USERDB_PLUGIN_PREFIX);
-		if (strncmp(field, name, name_len) != 0)
-			continue;
-		if (field[name_len] == '\0')
-			return "yes";
-		if (field[name_len] == '=')
-			return field + name_len + 1;
-	}
-	return NULL;
-}
-
 static const char *readreceipt_refresh_lookup(const char *name, void *context)
 {
 	struct readreceipt_refresh_lookup *ctx = context;
@@ -79,11 +54,11 @@ static const char *readreceipt_refresh_lookup(const char *name, void *context)
 		   wins over the userdb) */
 		value = readreceipt_compat_setting(ruser->compat_set, name);
 		source = value != NULL &&
-			null_strcmp(readreceipt_userdb_field_value(ctx->fields,
+			null_strcmp(readreceipt_userdb_fields_value(ctx->fields,
 								   name),
 				    value) == 0 ?
 			READRECEIPT_SOURCE_USERDB : READRECEIPT_SOURCE_PROCESS;
-	} else if ((value = readreceipt_userdb_field_value(ctx->fields,
+	} else if ((value = readreceipt_userdb_fields_value(ctx->fields,
 							   name)) != NULL) {
 		source = READRECEIPT_SOURCE_USERDB;
 	} else if (ctx->newer != NULL &&
@@ -94,7 +69,7 @@ static const char *readreceipt_refresh_lookup(const char *name, void *context)
 		   saw this value configured: the configuration changed */
 		value = entry->value;
 		source = entry->source;
-	} else if (readreceipt_userdb_field_value(ruser->user->userdb_fields,
+	} else if (readreceipt_userdb_fields_value(ruser->user->userdb_fields,
 						  name) != NULL) {
 		/* The userdb set it at login and no longer does. This
 		   process has the configured value only as the login's

@@ -46,6 +46,38 @@ const char *const readreceipt_setting_names[] = {
 	NULL
 };
 
+const char *readreceipt_userdb_field_value(const char *field,
+					   const char *name)
+{
+	size_t name_len = strlen(name);
+
+	if (str_begins_with(field, READRECEIPT_USERDB_PLUGIN_PREFIX))
+		field += strlen(READRECEIPT_USERDB_PLUGIN_PREFIX);
+	if (strncmp(field, name, name_len) != 0)
+		return NULL;
+	if (field[name_len] == '\0') {
+		/* Dovecot reads a field without a value as "yes" */
+		return "yes";
+	}
+	if (field[name_len] == '=')
+		return field + name_len + 1;
+	/* another key that starts with name */
+	return NULL;
+}
+
+const char *readreceipt_userdb_fields_value(const char *const *fields,
+					    const char *name)
+{
+	const char *value;
+
+	for (; fields != NULL && *fields != NULL; fields++) {
+		value = readreceipt_userdb_field_value(*fields, name);
+		if (value != NULL)
+			return value;
+	}
+	return NULL;
+}
+
 /* Indexed by enum readreceipt_mode, _unprompted and _request. */
 static const char *const readreceipt_mode_names[] = {
 	"disabled", "internal", "any", NULL

@@ -47,6 +47,20 @@ enum readreceipt_request {
 /* The names of every setting, in the order they are documented. */
 extern const char *const readreceipt_setting_names[];
 
+/* userdb fields that are not core settings reach plugin {} under this
+   prefix (2.3); a userdb may also return them with it */
+#define READRECEIPT_USERDB_PLUGIN_PREFIX "plugin/"
+
+/* The value the userdb field ("key=value", "key" alone meaning "yes",
+   either optionally prefixed "plugin/") gives the setting name, or NULL
+   when the field is about another key. */
+const char *readreceipt_userdb_field_value(const char *field,
+					   const char *name);
+/* The value of the first of fields (may be NULL) that sets name, or
+   NULL. */
+const char *readreceipt_userdb_fields_value(const char *const *fields,
+					    const char *name);
+
 struct readreceipt_settings {
 	enum readreceipt_mode mode;
 	/* lowercase domains; an entry starting with '.' also matches every
