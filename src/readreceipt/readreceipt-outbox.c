@@ -150,22 +150,29 @@ int readreceipt_outbox_dir(struct mail_user *user, const char **dir_r,
 	return -1;
 }
 
+int readreceipt_outbox_mkdir_parent(const char *path, const char **error_r)
+{
+	const char *dir = t_strndup(path, strrchr(path, '/') - path);
+
+	if (mkdir_parents(dir, 0700) < 0 && errno != EEXIST) {
+		*error_r = t_strdup_printf("mkdir(%s) failed: %m", dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* Open path, creating it and its missing parent directories. Returns
    the fd, or -1 with *error_r. */
 static int
 readreceipt_outbox_open_create(const char *path, int flags,
 			       const char **error_r)
 {
-	const char *dir;
 	int fd;
 
 	fd = open(path, flags | O_CREAT, 0600);
 	if (fd == -1 && errno == ENOENT) {
-		dir = t_strndup(path, strrchr(path, '/') - path);
-		if (mkdir_parents(dir, 0700) < 0 && errno != EEXIST) {
-			*error_r = t_strdup_printf("mkdir(%s) failed: %m", dir);
+		if (readreceipt_outbox_mkdir_parent(path, error_r) < 0)
 			return -1;
-		}
 		fd = open(path, flags | O_CREAT, 0600);
 	}
 	if (fd == -1)

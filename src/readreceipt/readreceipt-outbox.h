@@ -63,6 +63,9 @@ int readreceipt_outbox_dir(struct mail_user *user, const char **dir_r,
 
 /* Replace the file at path with data (a temporary file renamed over it),
    under the lock. Returns 0, or -1 with *error_r. */
+/* Create the missing directories of path (a file's), mode 0700: a user
+   who never logged in has none yet. Returns 0, or -1 with *error_r. */
+int readreceipt_outbox_mkdir_parent(const char *path, const char **error_r);
 /* Read at most max_size bytes of path into *data_r (data stack, NUL
    terminated). Returns 1, 0 if there is no such file (*data_r = ""), -1
    with *error_r. */

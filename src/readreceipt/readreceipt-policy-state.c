@@ -14,6 +14,23 @@
      error <TAB> text
      set <TAB> name <TAB> source <TAB> value */
 
+void readreceipt_policy_stamp_get(struct readreceipt_policy_stamp *stamp_r,
+				  const struct stat *st)
+{
+	stamp_r->ino = st->st_ino;
+	stamp_r->mtime = st->st_mtime;
+	stamp_r->mtime_nsec = ST_MTIME_NSEC(*st);
+	stamp_r->size = st->st_size;
+}
+
+bool readreceipt_policy_stamp_is(const struct readreceipt_policy_stamp *stamp,
+				 const struct stat *st)
+{
+	return stamp->ino == st->st_ino && stamp->mtime == st->st_mtime &&
+		stamp->mtime_nsec == ST_MTIME_NSEC(*st) &&
+		stamp->size == st->st_size;
+}
+
 void readreceipt_policy_state_init(struct readreceipt_policy_state *state,
 				   pool_t pool)
 {

@@ -1,6 +1,8 @@
 #ifndef READRECEIPT_POLICY_STATE_H
 #define READRECEIPT_POLICY_STATE_H
 
+#include <sys/stat.h>
+
 /* The user's policy as the module last saw it (SPEC §15): one small file
    beside the outbox, so that a change is told once, whichever process
    sees it first. */
@@ -37,6 +39,21 @@ struct readreceipt_policy_state {
 	const char *error;
 	ARRAY_TYPE(readreceipt_policy_entry) entries;
 };
+
+/* Which version of the file a process saw: every rewrite renames a new
+   file into place. */
+struct readreceipt_policy_stamp {
+	ino_t ino;
+	time_t mtime;
+	unsigned long mtime_nsec;
+	off_t size;
+};
+
+void readreceipt_policy_stamp_get(struct readreceipt_policy_stamp *stamp_r,
+				  const struct stat *st);
+/* TRUE if st is the file that stamp was taken of. */
+bool readreceipt_policy_stamp_is(const struct readreceipt_policy_stamp *stamp,
+				 const struct stat *st);
 
 void readreceipt_policy_state_init(struct readreceipt_policy_state *state,
 				   pool_t pool);

@@ -7,7 +7,6 @@
 #include "hostpid.h"
 #include "file-dotlock.h"
 #include "write-full.h"
-#include "mkdir-parents.h"
 #include "mail-user.h"
 #include "readreceipt-compat.h"
 #include "readreceipt-settings.h"
@@ -207,10 +206,7 @@ readreceipt_refresh_state_read(const char *path, pool_t pool,
 static struct {
 	pool_t pool;
 	char *path;
-	ino_t ino;
-	time_t mtime;
-	unsigned long mtime_nsec;
-	off_t size;
+	struct readreceipt_policy_stamp stamp;
 	struct readreceipt_policy_state state;
 } readreceipt_state_cache;
 
@@ -224,10 +220,7 @@ readreceipt_refresh_state_read_cached(const char *path,
 
 	if (stat(path, &st) == 0 &&
 	    null_strcmp(readreceipt_state_cache.path, path) == 0 &&
-	    readreceipt_state_cache.ino == st.st_ino &&
-	    readreceipt_state_cache.mtime == st.st_mtime &&
-	    readreceipt_state_cache.mtime_nsec == ST_MTIME_NSEC(st) &&
-	    readreceipt_state_cache.size == st.st_size) {
+	    readreceipt_policy_stamp_is(&readreceipt_state_cache.stamp, &st)) {
 		/* read only: the entries stay the cache's */
 		*state_r = readreceipt_state_cache.state;
 		*st_r = st;
@@ -248,10 +241,7 @@ readreceipt_refresh_state_read_cached(const char *path,
 	}
 	readreceipt_state_cache.path =
 		p_strdup(readreceipt_state_cache.pool, path);
-	readreceipt_state_cache.ino = st_r->st_ino;
-	readreceipt_state_cache.mtime = st_r->st_mtime;
-	readreceipt_state_cache.mtime_nsec = ST_MTIME_NSEC(*st_r);
-	readreceipt_state_cache.size = st_r->st_size;
+	readreceipt_policy_stamp_get(&readreceipt_state_cache.stamp, st_r);
 	*state_r = readreceipt_state_cache.state;
 	return 1;
 }
@@ -266,12 +256,12 @@ static void
 readreceipt_refresh_remember(struct readreceipt_user *ruser,
 			     const struct stat *st)
 {
-	ruser->state_ino = st->st_ino;
-	ruser->state_mtime = st->st_mtime;
-	ruser->state_size = st->st_size;
+	readreceipt_policy_stamp_get(&ruser->state_stamp, st);
 }
 
-static void
+/* Emit the events of what changed from old_state to new_state. Returns
+   FALSE when nothing did. */
+static bool
 readreceipt_refresh_emit(struct readreceipt_user *ruser,
 			 const struct readreceipt_policy_state *old_state,
 			 const struct readreceipt_policy_state *new_state)
@@ -306,6 +296,7 @@ readreceipt_refresh_emit(struct readreceipt_user *ruser,
 		info.source = "";
 		readreceipt_event_policy_changed(ruser->event, &info);
 	}
+	return array_count(&names) > 0 || validity_changed;
 }
 
 static bool
@@ -372,13 +363,8 @@ readreceipt_refresh_write(struct readreceipt_user *ruser, const char *path,
 	dotlock_set.stale_timeout = 60;
 	fd = file_dotlock_open(&dotlock_set, path, 0, &dotlock);
 	if (fd == -1 && errno == ENOENT) {
-		/* a user who never logged in has no directory yet */
-		const char *dir = t_strndup(path, strrchr(path, '/') - path);
-
-		if (mkdir_parents(dir, 0700) < 0 && errno != EEXIST) {
-			*error_r = t_strdup_printf("mkdir(%s) failed: %m", dir);
+		if (readreceipt_outbox_mkdir_parent(path, error_r) < 0)
 			return -1;
-		}
 		fd = file_dotlock_open(&dotlock_set, path, 0, &dotlock);
 	}
 	if (fd == -1) {
@@ -402,8 +388,7 @@ readreceipt_refresh_write(struct readreceipt_user *ruser, const char *path,
 	if (ret == 0) {
 		/* first seen: nothing to compare with */
 		new_state.seen = ioloop_time;
-	} else if (readreceipt_refresh_differs(&old_state, &new_state)) {
-		readreceipt_refresh_emit(ruser, &old_state, &new_state);
+	} else if (readreceipt_refresh_emit(ruser, &old_state, &new_state)) {
 		new_state.seen = ioloop_time;
 	} else {
 		new_state.seen = old_state.seen;
@@ -545,9 +530,7 @@ static bool readreceipt_refresh_state_changed(struct readreceipt_user *ruser)
 		/* removed: the next refresh writes it again */
 		return FALSE;
 	}
-	return st.st_ino != ruser->state_ino ||
-		st.st_mtime != ruser->state_mtime ||
-		st.st_size != ruser->state_size;
+	return !readreceipt_policy_stamp_is(&ruser->state_stamp, &st);
 }
 
 const struct readreceipt_settings *

@@ -3,6 +3,7 @@
 
 #include "module-context.h"
 #include "mail-user.h"
+#include "readreceipt-policy-state.h"
 
 struct readreceipt_compat_settings;
 struct readreceipt_settings;
@@ -64,9 +65,7 @@ struct readreceipt_user {
 	/* the state file, and what it was when this session last saw it */
 	const char *state_path;
 	time_t state_checked;
-	ino_t state_ino;
-	time_t state_mtime;
-	off_t state_size;
+	struct readreceipt_policy_stamp state_stamp;
 	enum readreceipt_session_kind session;
 
 	/* a client that shows its own receipt prompt (set by the imap

@@ -5,6 +5,10 @@
 #include "str.h"
 #include "readreceipt-policy-state.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 static void test_policy_state_roundtrip(void **state ATTR_UNUSED)
 {
 	struct readreceipt_policy_state in, out;
@@ -102,12 +106,39 @@ static void test_policy_state_diff(void **state ATTR_UNUSED)
 	assert_true(validity);
 }
 
+static void test_policy_stamp(void **state ATTR_UNUSED)
+{
+	struct readreceipt_policy_stamp stamp;
+	struct stat st;
+	char path[] = "/tmp/test-policy-stamp.XXXXXX";
+	const char *tmp;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd != -1);
+	i_close_fd(&fd);
+	assert_int_equal(stat(path, &st), 0);
+	readreceipt_policy_stamp_get(&stamp, &st);
+	assert_true(readreceipt_policy_stamp_is(&stamp, &st));
+
+	/* a rewrite renames another file into place */
+	tmp = t_strconcat(path, ".new", NULL);
+	fd = open(tmp, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd != -1);
+	i_close_fd(&fd);
+	assert_int_equal(rename(tmp, path), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_false(readreceipt_policy_stamp_is(&stamp, &st));
+	i_unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_state_roundtrip),
 		cmocka_unit_test(test_policy_state_damaged),
 		cmocka_unit_test(test_policy_state_diff),
+		cmocka_unit_test(test_policy_stamp),
 	};
 
 	return TEST_RUN("readreceipt-policy-state", tests);
