@@ -6,6 +6,7 @@
 #include "readreceipt-policy-state.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
