@@ -9,32 +9,15 @@
    and into the settings module, which makes doveconf know them: as
    Dovecot builds its own settings into its config process. */
 
-#undef DEF
-#define DEF(name) \
-	SETTING_DEFINE_STRUCT_STR(#name, name, struct readreceipt_raw_settings)
-
+#define READRECEIPT_RAW_SETTING_DEFINE(name, ...) \
+	SETTING_DEFINE_STRUCT_STR("readreceipt_" #name, readreceipt_##name, \
+				  struct readreceipt_raw_settings),
 static const struct setting_define readreceipt_setting_defines[] = {
-	DEF(readreceipt_mode),
-	DEF(readreceipt_domains),
-	DEF(readreceipt_allow),
-	DEF(readreceipt_prompt),
-	DEF(readreceipt_user_email),
-	DEF(readreceipt_unprompted),
-	DEF(readreceipt_prompt_clients),
-	DEF(readreceipt_bulk_limit),
-	DEF(readreceipt_exclude),
-	DEF(readreceipt_max_per_hour),
-	DEF(readreceipt_hide_forbidden),
-	DEF(readreceipt_request),
-	DEF(readreceipt_submission_host),
-	DEF(readreceipt_submission_timeout),
-	DEF(readreceipt_reporting_ua),
-	DEF(readreceipt_include_headers),
-	DEF(readreceipt_pending_expire),
-	DEF(readreceipt_policy_refresh),
+	READRECEIPT_SETTINGS_TABLE(READRECEIPT_RAW_SETTING_DEFINE)
 
 	SETTING_DEFINE_LIST_END
 };
+#undef READRECEIPT_RAW_SETTING_DEFINE
 
 /* Dovecot 2.3 hands the module NULL for a setting nobody set, and the
    parser gives NULL the documented default. 2.4 has no unset strings:
@@ -44,40 +27,41 @@ static const struct setting_define readreceipt_setting_defines[] = {
    - scalars (mode, yes/no, numbers, times): the documented default. The
      parser takes "" as not set as well, so that a userdb field
      "readreceipt_mode=" still hands a user back to the default.
-   - readreceipt_user_email, readreceipt_submission_host: "", which the
-     parser takes as not set (the username; Dovecot's submission_host).
-   - readreceipt_allow, readreceipt_prompt_clients, readreceipt_exclude:
-     the default list; "" stays an empty list, as on 2.3.
-   - readreceipt_reporting_ua: the 2.3 default, with the host name that it
-     uses (my_hostname) as Dovecot's %{system:hostname}; "" still omits the
+   - USER_EMAIL, HOST: "", which the parser takes as not set (the
+     username; Dovecot's submission_host).
+   - ALLOW, GLOBS, EXCLUDE: the default list; "" stays an empty list, as on
+     2.3.
+   - REPORTING_UA: the 2.3 default, with the host name that it uses
+     (my_hostname) as Dovecot's %{system:hostname}; "" still omits the
      field.
-   - readreceipt_domains: READRECEIPT_DOMAINS_DEFAULT_MARKER, which
+   - DOMAINS: READRECEIPT_DOMAINS_DEFAULT_MARKER, which
      readreceipt_raw_setting() turns into "not set" (the domain of
      readreceipt_user_email). "" stays an empty list; and no %variable
      holds the domain of readreceipt_user_email, which may itself be
      configured. The marker is not a domain name: on 2.3 the same value
      is invalid, so no valid configuration changes its meaning. */
+#define READRECEIPT_RAW_DEFAULT_ENUM(value) value
+#define READRECEIPT_RAW_DEFAULT_BOOL(value) value
+#define READRECEIPT_RAW_DEFAULT_NUMBER(value) value
+#define READRECEIPT_RAW_DEFAULT_SECONDS(value) value
+#define READRECEIPT_RAW_DEFAULT_TIME(value) value
+#define READRECEIPT_RAW_DEFAULT_ALLOW(value) value
+#define READRECEIPT_RAW_DEFAULT_GLOBS(value) value
+#define READRECEIPT_RAW_DEFAULT_EXCLUDE(value) value
+#define READRECEIPT_RAW_DEFAULT_USER_EMAIL(value) ""
+#define READRECEIPT_RAW_DEFAULT_HOST(value) ""
+#define READRECEIPT_RAW_DEFAULT_REPORTING_UA(value) \
+	"%{system:hostname}; " READRECEIPT_REPORTING_UA_PRODUCT
+#define READRECEIPT_RAW_DEFAULT_DOMAINS(value) \
+	READRECEIPT_DOMAINS_DEFAULT_MARKER
+
+#define READRECEIPT_RAW_SETTING_DEFAULT(name, field, type, values, min, max, \
+					default_value, ...) \
+	.readreceipt_##name = READRECEIPT_RAW_DEFAULT_##type(default_value),
 static const struct readreceipt_raw_settings readreceipt_default_settings = {
-	.readreceipt_mode = READRECEIPT_MODE_DEFAULT,
-	.readreceipt_domains = READRECEIPT_DOMAINS_DEFAULT_MARKER,
-	.readreceipt_allow = "",
-	.readreceipt_prompt = "yes",
-	.readreceipt_user_email = "",
-	.readreceipt_unprompted = READRECEIPT_UNPROMPTED_DEFAULT,
-	.readreceipt_prompt_clients = READRECEIPT_PROMPT_CLIENTS_DEFAULT,
-	.readreceipt_bulk_limit = "1",
-	.readreceipt_exclude = READRECEIPT_EXCLUDE_DEFAULT,
-	.readreceipt_max_per_hour = "100",
-	.readreceipt_hide_forbidden = "yes",
-	.readreceipt_request = READRECEIPT_REQUEST_DEFAULT,
-	.readreceipt_submission_host = "",
-	.readreceipt_submission_timeout = "5",
-	.readreceipt_reporting_ua =
-		"%{system:hostname}; " READRECEIPT_REPORTING_UA_PRODUCT,
-	.readreceipt_include_headers = "no",
-	.readreceipt_pending_expire = READRECEIPT_PENDING_EXPIRE_DEFAULT,
-	.readreceipt_policy_refresh = READRECEIPT_POLICY_REFRESH_DEFAULT,
+	READRECEIPT_SETTINGS_TABLE(READRECEIPT_RAW_SETTING_DEFAULT)
 };
+#undef READRECEIPT_RAW_SETTING_DEFAULT
 
 const struct setting_parser_info readreceipt_setting_parser_info = {
 	.name = "readreceipt",
@@ -121,7 +105,10 @@ readreceipt_raw_setting(const struct readreceipt_raw_settings *set,
 	if (def == NULL)
 		return NULL;
 	value = readreceipt_raw_setting_field(set, def);
-	if (strcmp(name, "readreceipt_domains") == 0 &&
+	/* (the settings module, which holds this file too, does not have
+	   readreceipt_setting_defs[]) */
+	if (def->offset == offsetof(struct readreceipt_raw_settings,
+				    readreceipt_domains) &&
 	    strcmp(value, READRECEIPT_DOMAINS_DEFAULT_MARKER) == 0)
 		return NULL;
 	return value;

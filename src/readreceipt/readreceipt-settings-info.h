@@ -10,30 +10,17 @@
    doveconf or failing the user's login. */
 
 #include "settings-parser.h"
+#include "readreceipt-settings-table.h"
 
-/* The values as configured, one field per name of
-   readreceipt_setting_names[]. */
+/* The values as configured, one field readreceipt_<name> per row of
+   READRECEIPT_SETTINGS_TABLE. */
 struct readreceipt_raw_settings {
 	pool_t pool;
 
-	const char *readreceipt_mode;
-	const char *readreceipt_domains;
-	const char *readreceipt_allow;
-	const char *readreceipt_prompt;
-	const char *readreceipt_user_email;
-	const char *readreceipt_unprompted;
-	const char *readreceipt_prompt_clients;
-	const char *readreceipt_bulk_limit;
-	const char *readreceipt_exclude;
-	const char *readreceipt_max_per_hour;
-	const char *readreceipt_hide_forbidden;
-	const char *readreceipt_request;
-	const char *readreceipt_submission_host;
-	const char *readreceipt_submission_timeout;
-	const char *readreceipt_reporting_ua;
-	const char *readreceipt_include_headers;
-	const char *readreceipt_pending_expire;
-	const char *readreceipt_policy_refresh;
+#define READRECEIPT_RAW_SETTING_FIELD(name, ...) \
+	const char *readreceipt_##name;
+	READRECEIPT_SETTINGS_TABLE(READRECEIPT_RAW_SETTING_FIELD)
+#undef READRECEIPT_RAW_SETTING_FIELD
 };
 
 /* The default of readreceipt_domains: the domain of

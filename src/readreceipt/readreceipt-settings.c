@@ -9,6 +9,7 @@
 #include "readreceipt-address.h"
 #include "readreceipt-compat.h"
 #include "readreceipt-settings.h"
+#include "readreceipt-settings-table.h"
 
 #include <ctype.h>
 
@@ -24,27 +25,33 @@
 
 #define READRECEIPT_LIST_SEPARATORS " ,\t"
 
+/* Indexed by enum readreceipt_mode, _unprompted and _request. */
+static const char *const readreceipt_mode_names[] = {
+	"disabled", "internal", "any", NULL
+};
+static const char *const readreceipt_unprompted_names[] = {
+	"defer", "send", "ignore", NULL
+};
+static const char *const readreceipt_request_names[] = {
+	"strip", "reject", "allow", NULL
+};
+
+#define READRECEIPT_SETTING_DEF(name, field, type, values, min, max, \
+				default_value, ...) \
+	{ "readreceipt_" #name, READRECEIPT_SETTING_TYPE_##type, \
+	  values, min, max, default_value },
+const struct readreceipt_setting_def readreceipt_setting_defs[] = {
+	READRECEIPT_SETTINGS_TABLE(READRECEIPT_SETTING_DEF)
+	{ .name = NULL }
+};
+#undef READRECEIPT_SETTING_DEF
+
+#define READRECEIPT_SETTING_NAME(name, ...) "readreceipt_" #name,
 const char *const readreceipt_setting_names[] = {
-	"readreceipt_mode",
-	"readreceipt_domains",
-	"readreceipt_allow",
-	"readreceipt_prompt",
-	"readreceipt_user_email",
-	"readreceipt_unprompted",
-	"readreceipt_prompt_clients",
-	"readreceipt_bulk_limit",
-	"readreceipt_exclude",
-	"readreceipt_max_per_hour",
-	"readreceipt_hide_forbidden",
-	"readreceipt_request",
-	"readreceipt_submission_host",
-	"readreceipt_submission_timeout",
-	"readreceipt_reporting_ua",
-	"readreceipt_include_headers",
-	"readreceipt_pending_expire",
-	"readreceipt_policy_refresh",
+	READRECEIPT_SETTINGS_TABLE(READRECEIPT_SETTING_NAME)
 	NULL
 };
+#undef READRECEIPT_SETTING_NAME
 
 const char *readreceipt_userdb_field_value(const char *field,
 					   const char *name)
@@ -78,22 +85,17 @@ const char *readreceipt_userdb_fields_value(const char *const *fields,
 	return NULL;
 }
 
-/* Indexed by enum readreceipt_mode, _unprompted and _request. */
-static const char *const readreceipt_mode_names[] = {
-	"disabled", "internal", "any", NULL
-};
-static const char *const readreceipt_unprompted_names[] = {
-	"defer", "send", "ignore", NULL
-};
-static const char *const readreceipt_request_names[] = {
-	"strip", "reject", "allow", NULL
-};
 
 struct readreceipt_settings_parser {
 	pool_t pool;
 	readreceipt_setting_lookup_t *lookup;
 	void *context;
 	struct readreceipt_settings *set;
+	/* for the defaults of readreceipt_user_email and _reporting_ua */
+	const char *username, *hostname;
+	/* readreceipt_domains is set (else it is derived from
+	   readreceipt_user_email) */
+	bool domains_set;
 
 	/* the first problem found, in the documented order of settings */
 	const char *error;
@@ -101,14 +103,15 @@ struct readreceipt_settings_parser {
 
 static const char *
 readreceipt_settings_get(struct readreceipt_settings_parser *parser,
-			 const char *name)
+			 const struct readreceipt_setting_def *def)
 {
-	return parser->lookup(name, parser->context);
+	return parser->lookup(def->name, parser->context);
 }
 
 static void ATTR_FORMAT(3, 4)
 readreceipt_settings_error(struct readreceipt_settings_parser *parser,
-			   const char *name, const char *fmt, ...)
+			   const struct readreceipt_setting_def *def,
+			   const char *fmt, ...)
 {
 	va_list args;
 
@@ -119,7 +122,7 @@ readreceipt_settings_error(struct readreceipt_settings_parser *parser,
 		return;
 
 	va_start(args, fmt);
-	parser->error = p_strdup_printf(parser->pool, "%s: %s", name,
+	parser->error = p_strdup_printf(parser->pool, "%s: %s", def->name,
 					t_strdup_vprintf(fmt, args));
 	va_end(args);
 }
@@ -137,144 +140,192 @@ static const char *readreceipt_settings_quote(const char *value)
    meaningful value ("readreceipt_exclude =" excludes nothing). */
 static const char *
 readreceipt_settings_get_scalar(struct readreceipt_settings_parser *parser,
-				const char *name)
+				const struct readreceipt_setting_def *def)
 {
-	const char *value = readreceipt_settings_get(parser, name);
+	const char *value = readreceipt_settings_get(parser, def);
 
 	return value == NULL || value[0] == '\0' ? NULL : value;
 }
 
-static unsigned int
-readreceipt_settings_parse_enum(struct readreceipt_settings_parser *parser,
-				const char *name, const char *const *values,
-				unsigned int default_idx)
+/* An unset list takes its default; a set one, even "", its own entries. */
+static const char *const *
+readreceipt_settings_get_list(struct readreceipt_settings_parser *parser,
+			      const struct readreceipt_setting_def *def)
 {
-	const char *value = readreceipt_settings_get_scalar(parser, name);
-	string_t *expected;
-	unsigned int i, count;
+	const char *value = readreceipt_settings_get(parser, def);
 
 	if (value == NULL)
-		return default_idx;
-	count = str_array_length(values);
-	for (i = 0; i < count; i++) {
+		value = def->default_value;
+	return t_strsplit_spaces(value, READRECEIPT_LIST_SEPARATORS);
+}
+
+static ARRAY_TYPE(const_string)
+readreceipt_settings_list_new(struct readreceipt_settings_parser *parser)
+{
+	ARRAY_TYPE(const_string) list;
+
+	p_array_init(&list, parser->pool, 4);
+	return list;
+}
+
+static void
+readreceipt_settings_list_add(struct readreceipt_settings_parser *parser,
+			      ARRAY_TYPE(const_string) *list,
+			      const char *entry)
+{
+	entry = p_strdup(parser->pool, entry);
+	array_push_back(list, &entry);
+}
+
+static unsigned int
+readreceipt_settings_enum_index(const char *const *values, const char *value)
+{
+	unsigned int i;
+
+	for (i = 0; values[i] != NULL; i++) {
 		if (strcmp(value, values[i]) == 0)
 			return i;
 	}
+	return UINT_MAX;
+}
 
+static unsigned int
+readreceipt_settings_parse_ENUM(struct readreceipt_settings_parser *parser,
+				const struct readreceipt_setting_def *def)
+{
+	const char *value = readreceipt_settings_get_scalar(parser, def);
+	unsigned int i, count, default_idx;
+	string_t *expected;
+
+	default_idx = readreceipt_settings_enum_index(def->values,
+						      def->default_value);
+	i_assert(default_idx != UINT_MAX);
+	if (value == NULL)
+		return default_idx;
+	i = readreceipt_settings_enum_index(def->values, value);
+	if (i != UINT_MAX)
+		return i;
+
+	count = str_array_length(def->values);
 	expected = t_str_new(64);
 	for (i = 0; i < count; i++) {
 		if (i > 0)
 			str_append(expected, i + 1 < count ? ", " : " or ");
-		str_append(expected, values[i]);
+		str_append(expected, def->values[i]);
 	}
-	readreceipt_settings_error(parser, name,
+	readreceipt_settings_error(parser, def,
 		"unknown value %s (expected %s)",
 		readreceipt_settings_quote(value), str_c(expected));
 	return default_idx;
 }
 
 static bool
-readreceipt_settings_parse_bool(struct readreceipt_settings_parser *parser,
-				const char *name, bool default_value)
+readreceipt_settings_bool_value(const char *value, bool *result_r)
 {
-	const char *value = readreceipt_settings_get_scalar(parser, name);
-
-	if (value == NULL)
-		return default_value;
 	/* the spellings Dovecot's own settings accept */
 	if (strcasecmp(value, "yes") == 0 || strcasecmp(value, "true") == 0 ||
 	    strcmp(value, "1") == 0)
-		return TRUE;
-	if (strcasecmp(value, "no") == 0 || strcasecmp(value, "false") == 0 ||
-	    strcmp(value, "0") == 0)
+		*result_r = TRUE;
+	else if (strcasecmp(value, "no") == 0 ||
+		 strcasecmp(value, "false") == 0 || strcmp(value, "0") == 0)
+		*result_r = FALSE;
+	else
 		return FALSE;
-	readreceipt_settings_error(parser, name,
+	return TRUE;
+}
+
+static bool
+readreceipt_settings_parse_BOOL(struct readreceipt_settings_parser *parser,
+				const struct readreceipt_setting_def *def)
+{
+	const char *value = readreceipt_settings_get_scalar(parser, def);
+	bool result, default_result;
+
+	if (!readreceipt_settings_bool_value(def->default_value,
+					     &default_result))
+		i_unreached();
+	if (value == NULL)
+		return default_result;
+	if (readreceipt_settings_bool_value(value, &result))
+		return result;
+	readreceipt_settings_error(parser, def,
 		"invalid value %s (expected yes or no)",
 		readreceipt_settings_quote(value));
-	return default_value;
+	return default_result;
 }
 
 static unsigned int
 readreceipt_settings_parse_uint(struct readreceipt_settings_parser *parser,
-				const char *name, unsigned int default_value,
-				unsigned int min_value, unsigned int max_value,
+				const struct readreceipt_setting_def *def,
 				const char *unit)
 {
-	const char *value = readreceipt_settings_get_scalar(parser, name);
-	unsigned int num;
+	const char *value = readreceipt_settings_get_scalar(parser, def);
+	unsigned int num, default_num;
 
+	if (str_to_uint(def->default_value, &default_num) < 0)
+		i_unreached();
 	if (value == NULL)
-		return default_value;
+		return default_num;
 	if (str_to_uint(value, &num) < 0) {
-		readreceipt_settings_error(parser, name,
+		readreceipt_settings_error(parser, def,
 			"invalid value %s (expected a number)",
 			readreceipt_settings_quote(value));
-		return default_value;
+		return default_num;
 	}
-	if (num < min_value || num > max_value) {
-		if (max_value == UINT_MAX) {
-			readreceipt_settings_error(parser, name,
+	if (num < def->min || num > def->max) {
+		if (def->max == UINT_MAX) {
+			readreceipt_settings_error(parser, def,
 				"value %s out of range "
 				"(expected at least %u%s)",
-				readreceipt_settings_quote(value), min_value,
+				readreceipt_settings_quote(value), def->min,
 				unit);
 		} else {
-			readreceipt_settings_error(parser, name,
+			readreceipt_settings_error(parser, def,
 				"value %s out of range (expected %u to %u%s)",
-				readreceipt_settings_quote(value), min_value,
-				max_value, unit);
+				readreceipt_settings_quote(value), def->min,
+				def->max, unit);
 		}
-		return default_value;
+		return default_num;
 	}
 	return num;
+}
+
+static unsigned int
+readreceipt_settings_parse_NUMBER(struct readreceipt_settings_parser *parser,
+				  const struct readreceipt_setting_def *def)
+{
+	return readreceipt_settings_parse_uint(parser, def, "");
+}
+
+static unsigned int
+readreceipt_settings_parse_SECONDS(
+	struct readreceipt_settings_parser *parser,
+	const struct readreceipt_setting_def *def)
+{
+	return readreceipt_settings_parse_uint(parser, def, " seconds");
 }
 
 /* A time as Dovecot's own settings take it ("30d", "12h", "90 secs",
    "0"). */
 static unsigned int
-readreceipt_settings_parse_time(struct readreceipt_settings_parser *parser,
-				const char *name, const char *default_value)
+readreceipt_settings_parse_TIME(struct readreceipt_settings_parser *parser,
+				const struct readreceipt_setting_def *def)
 {
-	const char *value = readreceipt_settings_get_scalar(parser, name);
+	const char *value = readreceipt_settings_get_scalar(parser, def);
 	const char *error;
 	unsigned int secs;
 
 	if (value == NULL)
-		value = default_value;
+		value = def->default_value;
 	if (readreceipt_compat_parse_interval(value, &secs, &error) < 0) {
-		readreceipt_settings_error(parser, name,
+		readreceipt_settings_error(parser, def,
 			"invalid value %s (expected a time such as 30d, 12h "
 			"or 0): %s", readreceipt_settings_quote(value), error);
-		if (readreceipt_compat_parse_interval(default_value, &secs,
+		if (readreceipt_compat_parse_interval(def->default_value, &secs,
 						      &error) < 0)
 			i_unreached();
 	}
 	return secs;
-}
-
-static const char *readreceipt_settings_time(unsigned int secs)
-{
-	if (secs == 0)
-		return "0";
-	if (secs % (24 * 3600) == 0)
-		return t_strdup_printf("%ud", secs / (24 * 3600));
-	if (secs % 3600 == 0)
-		return t_strdup_printf("%uh", secs / 3600);
-	if (secs % 60 == 0)
-		return t_strdup_printf("%um", secs / 60);
-	return t_strdup_printf("%us", secs);
-}
-
-/* An unset list takes its default; a set one, even "", its own entries. */
-static const char *const *
-readreceipt_settings_get_list(struct readreceipt_settings_parser *parser,
-			      const char *name, const char *default_value)
-{
-	const char *value = readreceipt_settings_get(parser, name);
-
-	if (value == NULL)
-		value = default_value;
-	return t_strsplit_spaces(value, READRECEIPT_LIST_SEPARATORS);
 }
 
 /* A host or domain name: dot-separated labels of letters, digits and '-'
@@ -301,27 +352,37 @@ static bool readreceipt_settings_is_domain(const char *str)
 	return TRUE;
 }
 
-static void
-readreceipt_settings_parse_domains(struct readreceipt_settings_parser *parser,
-				   const char *const *entries)
+/* Not set: empty here, and the domain of readreceipt_user_email once that
+   is known (readreceipt_settings_parse_all()). */
+static ARRAY_TYPE(const_string)
+readreceipt_settings_parse_DOMAINS(
+	struct readreceipt_settings_parser *parser,
+	const struct readreceipt_setting_def *def)
 {
-	const char *name = "readreceipt_domains";
-	const char *entry, *domain;
+	ARRAY_TYPE(const_string) list = readreceipt_settings_list_new(parser);
+	const char *const *entries;
+	const char *value, *entry, *domain;
 	unsigned int i;
 
+	value = readreceipt_settings_get(parser, def);
+	parser->domains_set = value != NULL;
+	if (value == NULL)
+		return list;
+	entries = t_strsplit_spaces(value, READRECEIPT_LIST_SEPARATORS);
 	for (i = 0; entries[i] != NULL; i++) {
 		entry = entries[i];
 		/* ".example.com" also covers the subdomains */
 		domain = entry[0] == '.' ? entry + 1 : entry;
 		if (!readreceipt_settings_is_domain(domain)) {
-			readreceipt_settings_error(parser, name,
+			readreceipt_settings_error(parser, def,
 				"entry %u (%s): not a domain name", i + 1,
 				readreceipt_settings_quote(entry));
 			continue;
 		}
-		entry = p_strdup(parser->pool, t_str_lcase(entry));
-		array_push_back(&parser->set->domains, &entry);
+		readreceipt_settings_list_add(parser, &list,
+					      t_str_lcase(entry));
 	}
+	return list;
 }
 
 static int
@@ -343,27 +404,28 @@ readreceipt_settings_allow_entry(const char *entry, const char **entry_r,
 	return 0;
 }
 
-static void
-readreceipt_settings_parse_allow(struct readreceipt_settings_parser *parser)
+static ARRAY_TYPE(const_string)
+readreceipt_settings_parse_ALLOW(struct readreceipt_settings_parser *parser,
+				 const struct readreceipt_setting_def *def)
 {
-	const char *name = "readreceipt_allow";
+	ARRAY_TYPE(const_string) list = readreceipt_settings_list_new(parser);
 	const char *const *entries;
 	const char *entry, *error;
 	unsigned int i;
 
-	entries = readreceipt_settings_get_list(parser, name, "");
+	entries = readreceipt_settings_get_list(parser, def);
 	for (i = 0; entries[i] != NULL; i++) {
 		if (i == READRECEIPT_ALLOW_MAX_ENTRIES) {
 			/* Only the first extra entry is named; the ones that
 			   fit are kept for display. */
-			readreceipt_settings_error(parser, name,
+			readreceipt_settings_error(parser, def,
 				"entry %u (%s): more than %u entries", i + 1,
 				readreceipt_settings_quote(entries[i]),
 				READRECEIPT_ALLOW_MAX_ENTRIES);
 			break;
 		}
 		if (strlen(entries[i]) > READRECEIPT_ALLOW_MAX_ENTRY_LEN) {
-			readreceipt_settings_error(parser, name,
+			readreceipt_settings_error(parser, def,
 				"entry %u (%s): longer than %u characters",
 				i + 1, readreceipt_settings_quote(entries[i]),
 				READRECEIPT_ALLOW_MAX_ENTRY_LEN);
@@ -371,54 +433,41 @@ readreceipt_settings_parse_allow(struct readreceipt_settings_parser *parser)
 		}
 		if (readreceipt_settings_allow_entry(entries[i], &entry,
 						     &error) < 0) {
-			readreceipt_settings_error(parser, name,
+			readreceipt_settings_error(parser, def,
 				"entry %u (%s): %s", i + 1,
 				readreceipt_settings_quote(entries[i]), error);
 			continue;
 		}
-		entry = p_strdup(parser->pool, entry);
-		array_push_back(&parser->set->allow, &entry);
+		readreceipt_settings_list_add(parser, &list, entry);
 	}
+	return list;
 }
 
-static void
-readreceipt_settings_parse_user_email(
-	struct readreceipt_settings_parser *parser, const char *username)
+/* Globs match case-insensitively, so they are kept as written. */
+static ARRAY_TYPE(const_string)
+readreceipt_settings_parse_GLOBS(struct readreceipt_settings_parser *parser,
+				 const struct readreceipt_setting_def *def)
 {
-	const char *name = "readreceipt_user_email";
-	const char *value, *addr, *error;
+	ARRAY_TYPE(const_string) list = readreceipt_settings_list_new(parser);
+	const char *const *entries;
 
-	value = readreceipt_settings_get_scalar(parser, name);
-	if (value == NULL) {
-		/* the username, when it is an address */
-		if (username != NULL &&
-		    readreceipt_address_normalize(username, &addr,
-						  &error) == 0)
-			parser->set->user_email = p_strdup(parser->pool, addr);
-		return;
-	}
-	if (readreceipt_address_normalize(value, &addr, &error) < 0) {
-		/* Left NULL rather than guessed from the username: receipts
-		   are off for this user anyway, and a display then shows
-		   that the address is unknown. */
-		readreceipt_settings_error(parser, name,
-			"invalid address %s (%s)",
-			readreceipt_settings_quote(value), error);
-		return;
-	}
-	parser->set->user_email = p_strdup(parser->pool, addr);
+	for (entries = readreceipt_settings_get_list(parser, def);
+	     *entries != NULL; entries++)
+		readreceipt_settings_list_add(parser, &list, *entries);
+	return list;
 }
 
-static void
-readreceipt_settings_parse_exclude(struct readreceipt_settings_parser *parser)
+static ARRAY_TYPE(const_string)
+readreceipt_settings_parse_EXCLUDE(
+	struct readreceipt_settings_parser *parser,
+	const struct readreceipt_setting_def *def)
 {
-	const char *name = "readreceipt_exclude";
+	ARRAY_TYPE(const_string) list = readreceipt_settings_list_new(parser);
 	const char *const *entries;
 	const char *entry;
 	unsigned int i, j;
 
-	entries = readreceipt_settings_get_list(parser, name,
-						READRECEIPT_EXCLUDE_DEFAULT);
+	entries = readreceipt_settings_get_list(parser, def);
 	for (i = 0; entries[i] != NULL; i++) {
 		entry = entries[i];
 		if (entry[0] == '\\') {
@@ -428,48 +477,57 @@ readreceipt_settings_parse_exclude(struct readreceipt_settings_parser *parser)
 			while (i_isalpha(entry[j]))
 				j++;
 			if (j == 1 || entry[j] != '\0') {
-				readreceipt_settings_error(parser, name,
+				readreceipt_settings_error(parser, def,
 					"entry %u (%s): not a special-use flag",
 					i + 1,
 					readreceipt_settings_quote(entry));
 				continue;
 			}
 		}
-		entry = p_strdup(parser->pool, entry);
-		array_push_back(&parser->set->exclude, &entry);
+		readreceipt_settings_list_add(parser, &list, entry);
 	}
+	return list;
 }
 
-static void
-readreceipt_settings_parse_prompt_clients(
-	struct readreceipt_settings_parser *parser)
+static const char *
+readreceipt_settings_parse_USER_EMAIL(
+	struct readreceipt_settings_parser *parser,
+	const struct readreceipt_setting_def *def)
 {
-	const char *const *entries;
-	const char *entry;
-	unsigned int i;
+	const char *value, *addr, *error;
 
-	/* Globs match case-insensitively, so they are kept as written. */
-	entries = readreceipt_settings_get_list(parser,
-		"readreceipt_prompt_clients",
-		READRECEIPT_PROMPT_CLIENTS_DEFAULT);
-	for (i = 0; entries[i] != NULL; i++) {
-		entry = p_strdup(parser->pool, entries[i]);
-		array_push_back(&parser->set->prompt_clients, &entry);
+	value = readreceipt_settings_get_scalar(parser, def);
+	if (value == NULL) {
+		/* the username, when it is an address */
+		if (parser->username != NULL &&
+		    readreceipt_address_normalize(parser->username, &addr,
+						  &error) == 0)
+			return p_strdup(parser->pool, addr);
+		return NULL;
 	}
+	if (readreceipt_address_normalize(value, &addr, &error) < 0) {
+		/* Left NULL rather than guessed from the username: receipts
+		   are off for this user anyway, and a display then shows
+		   that the address is unknown. */
+		readreceipt_settings_error(parser, def,
+			"invalid address %s (%s)",
+			readreceipt_settings_quote(value), error);
+		return NULL;
+	}
+	return p_strdup(parser->pool, addr);
 }
 
-static void
-readreceipt_settings_parse_submission_host(
-	struct readreceipt_settings_parser *parser)
+static const char *
+readreceipt_settings_parse_HOST(struct readreceipt_settings_parser *parser,
+				const struct readreceipt_setting_def *def)
 {
-	const char *name = "readreceipt_submission_host";
 	const char *value, *host, *error = NULL;
 	struct ip_addr ip;
 	in_port_t port;
 
-	value = readreceipt_settings_get_scalar(parser, name);
+	value = readreceipt_settings_get_scalar(parser, def);
 	if (value == NULL)
-		return;
+		return NULL;
 
 	/* The same forms Dovecot's submission_host takes: host, host:port,
 	   IPv6 or [IPv6]:port. */
@@ -483,12 +541,12 @@ readreceipt_settings_parse_submission_host(
 		error = "invalid host name";
 
 	if (error != NULL) {
-		readreceipt_settings_error(parser, name,
+		readreceipt_settings_error(parser, def,
 			"invalid value %s (%s)",
 			readreceipt_settings_quote(value), error);
-		return;
+		return NULL;
 	}
-	parser->set->submission_host = p_strdup(parser->pool, value);
+	return p_strdup(parser->pool, value);
 }
 
 static const char *
@@ -500,21 +558,20 @@ readreceipt_settings_reporting_ua_default(pool_t pool, const char *hostname)
 			   READRECEIPT_REPORTING_UA_PRODUCT, NULL);
 }
 
-static void
-readreceipt_settings_parse_reporting_ua(
-	struct readreceipt_settings_parser *parser, const char *hostname)
+/* The default until a valid value replaces it, so that what a display
+   shows is what would be sent. "" omits the field. */
+static const char *
+readreceipt_settings_parse_REPORTING_UA(
+	struct readreceipt_settings_parser *parser,
+	const struct readreceipt_setting_def *def)
 {
-	const char *name = "readreceipt_reporting_ua";
 	const char *value, *p;
 
-	/* The default until a valid value replaces it, so that what a
-	   display shows is what would be sent. */
-	parser->set->reporting_ua =
-		readreceipt_settings_reporting_ua_default(parser->pool,
-							  hostname);
-	value = readreceipt_settings_get(parser, name);
-	if (value == NULL)
-		return;
+	value = readreceipt_settings_get(parser, def);
+	if (value == NULL) {
+		return readreceipt_settings_reporting_ua_default(parser->pool,
+			parser->hostname);
+	}
 
 	/* The value becomes a header field of a 7bit MIME part: a CR or LF
 	   would let it add fields of its own. */
@@ -523,98 +580,41 @@ readreceipt_settings_parse_reporting_ua(
 			break;
 	}
 	if (*p != '\0') {
-		readreceipt_settings_error(parser, name,
+		readreceipt_settings_error(parser, def,
 			"invalid value %s (only printable ASCII is allowed)",
 			readreceipt_settings_quote(value));
 	} else if (strlen(value) > READRECEIPT_REPORTING_UA_MAX_LEN) {
-		readreceipt_settings_error(parser, name,
+		readreceipt_settings_error(parser, def,
 			"invalid value %s (longer than %u characters)",
 			readreceipt_settings_quote(value),
 			READRECEIPT_REPORTING_UA_MAX_LEN);
 	} else {
-		/* "" is kept: it omits the field */
-		parser->set->reporting_ua = p_strdup(parser->pool, value);
+		return p_strdup(parser->pool, value);
 	}
-}
-
-static unsigned int
-readreceipt_settings_enum_default(const char *const *values,
-				  const char *default_value)
-{
-	unsigned int i;
-
-	for (i = 0; values[i] != NULL; i++) {
-		if (strcmp(values[i], default_value) == 0)
-			return i;
-	}
-	i_unreached();
+	return readreceipt_settings_reporting_ua_default(parser->pool,
+							 parser->hostname);
 }
 
 static void
-readreceipt_settings_parse_all(struct readreceipt_settings_parser *parser,
-			       const char *username, const char *hostname)
+readreceipt_settings_parse_all(struct readreceipt_settings_parser *parser)
 {
 	struct readreceipt_settings *set = parser->set;
-	const char *domains_value, *domain;
+	const struct readreceipt_setting_def *def = readreceipt_setting_defs;
+	const char *domain;
 
-	set->mode = readreceipt_settings_parse_enum(parser,
-		"readreceipt_mode", readreceipt_mode_names,
-		readreceipt_settings_enum_default(readreceipt_mode_names,
-						  READRECEIPT_MODE_DEFAULT));
+	/* every setting in the documented order, so that the first error
+	   reported is the first one in the documentation */
+#define READRECEIPT_SETTING_PARSE(name, field, type, ...) \
+	set->field = readreceipt_settings_parse_##type(parser, def++);
+	READRECEIPT_SETTINGS_TABLE(READRECEIPT_SETTING_PARSE)
+#undef READRECEIPT_SETTING_PARSE
+	i_assert(def->name == NULL);
 
-	/* The default of readreceipt_domains needs readreceipt_user_email,
-	   but errors are still reported in the documented order. */
-	domains_value = readreceipt_settings_get(parser, "readreceipt_domains");
-	if (domains_value != NULL) {
-		readreceipt_settings_parse_domains(parser,
-			t_strsplit_spaces(domains_value,
-					  READRECEIPT_LIST_SEPARATORS));
-	}
-	readreceipt_settings_parse_allow(parser);
-	set->prompt = readreceipt_settings_parse_bool(parser,
-		"readreceipt_prompt", READRECEIPT_PROMPT_DEFAULT);
-	readreceipt_settings_parse_user_email(parser, username);
-	if (domains_value == NULL && set->user_email != NULL) {
+	if (!parser->domains_set && set->user_email != NULL) {
 		domain = p_strdup(parser->pool,
 			readreceipt_address_domain(set->user_email));
 		array_push_back(&set->domains, &domain);
 	}
-
-	set->unprompted = readreceipt_settings_parse_enum(parser,
-		"readreceipt_unprompted", readreceipt_unprompted_names,
-		readreceipt_settings_enum_default(readreceipt_unprompted_names,
-			READRECEIPT_UNPROMPTED_DEFAULT));
-	readreceipt_settings_parse_prompt_clients(parser);
-	set->bulk_limit = readreceipt_settings_parse_uint(parser,
-		"readreceipt_bulk_limit", READRECEIPT_BULK_LIMIT_DEFAULT,
-		1, UINT_MAX, "");
-	readreceipt_settings_parse_exclude(parser);
-	/* 0 means no hourly limit. */
-	set->max_per_hour = readreceipt_settings_parse_uint(parser,
-		"readreceipt_max_per_hour", READRECEIPT_MAX_PER_HOUR_DEFAULT,
-		0, UINT_MAX, "");
-	set->hide_forbidden = readreceipt_settings_parse_bool(parser,
-		"readreceipt_hide_forbidden",
-		READRECEIPT_HIDE_FORBIDDEN_DEFAULT);
-	set->request = readreceipt_settings_parse_enum(parser,
-		"readreceipt_request", readreceipt_request_names,
-		readreceipt_settings_enum_default(readreceipt_request_names,
-			READRECEIPT_REQUEST_DEFAULT));
-	readreceipt_settings_parse_submission_host(parser);
-	set->submission_timeout_secs = readreceipt_settings_parse_uint(parser,
-		"readreceipt_submission_timeout",
-		READRECEIPT_SUBMISSION_TIMEOUT_DEFAULT,
-		1, READRECEIPT_SUBMISSION_TIMEOUT_MAX, " seconds");
-	readreceipt_settings_parse_reporting_ua(parser, hostname);
-	set->include_headers = readreceipt_settings_parse_bool(parser,
-		"readreceipt_include_headers",
-		READRECEIPT_INCLUDE_HEADERS_DEFAULT);
-	set->pending_expire_secs = readreceipt_settings_parse_time(parser,
-		"readreceipt_pending_expire",
-		READRECEIPT_PENDING_EXPIRE_DEFAULT);
-	set->policy_refresh_secs = readreceipt_settings_parse_time(parser,
-		"readreceipt_policy_refresh",
-		READRECEIPT_POLICY_REFRESH_DEFAULT);
 }
 
 int readreceipt_settings_parse(pool_t pool,
@@ -628,27 +628,22 @@ int readreceipt_settings_parse(pool_t pool,
 	struct readreceipt_settings *set;
 
 	set = p_new(pool, struct readreceipt_settings, 1);
-	p_array_init(&set->domains, pool, 4);
-	p_array_init(&set->allow, pool, 8);
-	p_array_init(&set->prompt_clients, pool, 4);
-	p_array_init(&set->exclude, pool, 4);
 
 	i_zero(&parser);
 	parser.pool = pool;
 	parser.lookup = lookup;
 	parser.context = context;
 	parser.set = set;
+	parser.username = username;
+	parser.hostname = hostname;
 
 	/* Temporary strings go to the data stack; a data stack pool has to
 	   stay in its own frame. */
 	if (pool->datastack_pool)
-		readreceipt_settings_parse_all(&parser, username, hostname);
-	else {
-		T_BEGIN {
-			readreceipt_settings_parse_all(&parser, username,
-						       hostname);
-		} T_END;
-	}
+		readreceipt_settings_parse_all(&parser);
+	else T_BEGIN {
+		readreceipt_settings_parse_all(&parser);
+	} T_END;
 
 	*set_r = set;
 	if (parser.error != NULL) {
@@ -673,13 +668,51 @@ const char *readreceipt_mode_to_str(enum readreceipt_mode mode)
 	i_unreached();
 }
 
+/* How each type is shown: as a configuration writes it. */
 static const char *
-readreceipt_settings_join(const ARRAY_TYPE(const_string) *list)
+readreceipt_settings_format_ENUM(const struct readreceipt_setting_def *def,
+				 unsigned int value)
+{
+	return def->values[value];
+}
+
+static const char *
+readreceipt_settings_format_BOOL(const struct readreceipt_setting_def *def
+				 ATTR_UNUSED, bool value)
+{
+	return value ? "yes" : "no";
+}
+
+static const char *
+readreceipt_settings_format_NUMBER(const struct readreceipt_setting_def *def
+				   ATTR_UNUSED, unsigned int value)
+{
+	return dec2str(value);
+}
+
+static const char *
+readreceipt_settings_format_TIME(const struct readreceipt_setting_def *def
+				 ATTR_UNUSED, unsigned int secs)
+{
+	if (secs == 0)
+		return "0";
+	if (secs % (24 * 3600) == 0)
+		return t_strdup_printf("%ud", secs / (24 * 3600));
+	if (secs % 3600 == 0)
+		return t_strdup_printf("%uh", secs / 3600);
+	if (secs % 60 == 0)
+		return t_strdup_printf("%um", secs / 60);
+	return t_strdup_printf("%us", secs);
+}
+
+static const char *
+readreceipt_settings_format_list(const struct readreceipt_setting_def *def
+				 ATTR_UNUSED, ARRAY_TYPE(const_string) list)
 {
 	string_t *str = t_str_new(128);
 	const char *entry;
 
-	array_foreach_elem(list, entry) {
+	array_foreach_elem(&list, entry) {
 		if (str_len(str) > 0)
 			str_append_c(str, ' ');
 		str_append(str, entry);
@@ -687,50 +720,36 @@ readreceipt_settings_join(const ARRAY_TYPE(const_string) *list)
 	return str_c(str);
 }
 
-static const char *readreceipt_settings_bool(bool value)
+/* "" for an address or host that is not set */
+static const char *
+readreceipt_settings_format_string(const struct readreceipt_setting_def *def
+				   ATTR_UNUSED, const char *value)
 {
-	return value ? "yes" : "no";
+	return value == NULL ? "" : value;
 }
+
+#define readreceipt_settings_format_SECONDS readreceipt_settings_format_NUMBER
+#define readreceipt_settings_format_DOMAINS readreceipt_settings_format_list
+#define readreceipt_settings_format_ALLOW readreceipt_settings_format_list
+#define readreceipt_settings_format_GLOBS readreceipt_settings_format_list
+#define readreceipt_settings_format_EXCLUDE readreceipt_settings_format_list
+#define readreceipt_settings_format_USER_EMAIL \
+	readreceipt_settings_format_string
+#define readreceipt_settings_format_HOST readreceipt_settings_format_string
+#define readreceipt_settings_format_REPORTING_UA \
+	readreceipt_settings_format_string
 
 const char *
 readreceipt_settings_value(const struct readreceipt_settings *set,
 			   const char *name)
 {
-	if (strcmp(name, "readreceipt_mode") == 0)
-		return readreceipt_mode_names[set->mode];
-	if (strcmp(name, "readreceipt_domains") == 0)
-		return readreceipt_settings_join(&set->domains);
-	if (strcmp(name, "readreceipt_allow") == 0)
-		return readreceipt_settings_join(&set->allow);
-	if (strcmp(name, "readreceipt_prompt") == 0)
-		return readreceipt_settings_bool(set->prompt);
-	if (strcmp(name, "readreceipt_user_email") == 0)
-		return set->user_email == NULL ? "" : set->user_email;
-	if (strcmp(name, "readreceipt_unprompted") == 0)
-		return readreceipt_unprompted_names[set->unprompted];
-	if (strcmp(name, "readreceipt_prompt_clients") == 0)
-		return readreceipt_settings_join(&set->prompt_clients);
-	if (strcmp(name, "readreceipt_bulk_limit") == 0)
-		return dec2str(set->bulk_limit);
-	if (strcmp(name, "readreceipt_exclude") == 0)
-		return readreceipt_settings_join(&set->exclude);
-	if (strcmp(name, "readreceipt_max_per_hour") == 0)
-		return dec2str(set->max_per_hour);
-	if (strcmp(name, "readreceipt_hide_forbidden") == 0)
-		return readreceipt_settings_bool(set->hide_forbidden);
-	if (strcmp(name, "readreceipt_request") == 0)
-		return readreceipt_request_names[set->request];
-	if (strcmp(name, "readreceipt_submission_host") == 0)
-		return set->submission_host == NULL ? "" : set->submission_host;
-	if (strcmp(name, "readreceipt_submission_timeout") == 0)
-		return dec2str(set->submission_timeout_secs);
-	if (strcmp(name, "readreceipt_reporting_ua") == 0)
-		return set->reporting_ua;
-	if (strcmp(name, "readreceipt_include_headers") == 0)
-		return readreceipt_settings_bool(set->include_headers);
-	if (strcmp(name, "readreceipt_pending_expire") == 0)
-		return readreceipt_settings_time(set->pending_expire_secs);
-	if (strcmp(name, "readreceipt_policy_refresh") == 0)
-		return readreceipt_settings_time(set->policy_refresh_secs);
+	const struct readreceipt_setting_def *def = readreceipt_setting_defs;
+
+#define READRECEIPT_SETTING_VALUE(name_, field, type, ...) \
+	if (strcmp(name, def->name) == 0) \
+		return readreceipt_settings_format_##type(def, set->field); \
+	def++;
+	READRECEIPT_SETTINGS_TABLE(READRECEIPT_SETTING_VALUE)
+#undef READRECEIPT_SETTING_VALUE
 	return NULL;
 }

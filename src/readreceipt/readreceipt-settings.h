@@ -8,23 +8,10 @@
 #define READRECEIPT_ALLOW_MAX_ENTRIES 100
 #define READRECEIPT_ALLOW_MAX_ENTRY_LEN 256
 
-#define READRECEIPT_MODE_DEFAULT "disabled"
-#define READRECEIPT_PROMPT_DEFAULT TRUE
-#define READRECEIPT_UNPROMPTED_DEFAULT "defer"
-#define READRECEIPT_PROMPT_CLIENTS_DEFAULT "Roundcube* Thunderbird*"
-#define READRECEIPT_BULK_LIMIT_DEFAULT 1
-#define READRECEIPT_EXCLUDE_DEFAULT "\\Sent \\Drafts \\Junk \\Trash"
-#define READRECEIPT_MAX_PER_HOUR_DEFAULT 100
-#define READRECEIPT_HIDE_FORBIDDEN_DEFAULT TRUE
-#define READRECEIPT_REQUEST_DEFAULT "strip"
-#define READRECEIPT_SUBMISSION_TIMEOUT_DEFAULT 5
 /* RFC 8098 3.2.1 ua-product: the product and its version (the build passes
    READRECEIPT_VERSION, AC_INIT's version) */
 #define READRECEIPT_REPORTING_UA_PRODUCT \
 	"dovecot-readreceipt/" READRECEIPT_VERSION
-#define READRECEIPT_INCLUDE_HEADERS_DEFAULT FALSE
-#define READRECEIPT_PENDING_EXPIRE_DEFAULT "30d"
-#define READRECEIPT_POLICY_REFRESH_DEFAULT "5m"
 
 enum readreceipt_mode {
 	READRECEIPT_MODE_DISABLED = 0,
@@ -44,7 +31,39 @@ enum readreceipt_request {
 	READRECEIPT_REQUEST_ALLOW,
 };
 
-/* The names of every setting, in the order they are documented. */
+/* How a setting's value is read, validated and shown. */
+enum readreceipt_setting_type {
+	READRECEIPT_SETTING_TYPE_ENUM,
+	READRECEIPT_SETTING_TYPE_BOOL,
+	READRECEIPT_SETTING_TYPE_NUMBER,
+	READRECEIPT_SETTING_TYPE_SECONDS,
+	READRECEIPT_SETTING_TYPE_TIME,
+	READRECEIPT_SETTING_TYPE_DOMAINS,
+	READRECEIPT_SETTING_TYPE_ALLOW,
+	READRECEIPT_SETTING_TYPE_GLOBS,
+	READRECEIPT_SETTING_TYPE_EXCLUDE,
+	READRECEIPT_SETTING_TYPE_USER_EMAIL,
+	READRECEIPT_SETTING_TYPE_HOST,
+	READRECEIPT_SETTING_TYPE_REPORTING_UA,
+};
+
+/* One row of READRECEIPT_SETTINGS_TABLE (readreceipt-settings-table.h). */
+struct readreceipt_setting_def {
+	/* "readreceipt_..." */
+	const char *name;
+	enum readreceipt_setting_type type;
+	/* ENUM: the values, indexed like the member's enum */
+	const char *const *values;
+	/* NUMBER, SECONDS: the range */
+	unsigned int min, max;
+	/* as a configuration writes it; NULL when it is derived */
+	const char *default_value;
+};
+
+/* Every setting, in the order they are documented; ends with a NULL
+   name. */
+extern const struct readreceipt_setting_def readreceipt_setting_defs[];
+/* Their names, in the same order, NULL-terminated. */
 extern const char *const readreceipt_setting_names[];
 
 /* userdb fields that are not core settings reach plugin {} under this

@@ -784,6 +784,60 @@ static void test_settings_names(void **state ATTR_UNUSED)
 	pool_unref(&pool);
 }
 
+/* The table's defaults (the documentation's default column) are what
+   the parser uses, and every value shown can be written back into a
+   configuration and means the same. */
+static void test_settings_table_defaults(void **state ATTR_UNUSED)
+{
+	static const char *const no_pairs[] = { NULL };
+	const struct readreceipt_setting_def *def;
+	struct readreceipt_settings *set, *set2;
+	struct test_env env;
+	ARRAY_TYPE(const_string) pairs;
+	const char *value, *value2, *error, *null = NULL;
+	unsigned int count = 0;
+	pool_t pool;
+
+	i_zero(&env);
+	env.pairs = no_pairs;
+	t_array_init(&env.asked, TEST_ASKED_MAX);
+	pool = pool_alloconly_create("test settings", 2048);
+	assert_int_equal(readreceipt_settings_parse(pool, test_lookup, &env,
+		TEST_USERNAME, TEST_HOSTNAME, &set, &error), 0);
+	t_array_init(&pairs, 64);
+	for (def = readreceipt_setting_defs; def->name != NULL; def++) {
+		assert_string_equal(def->name,
+				    readreceipt_setting_names[count++]);
+		value = readreceipt_settings_value(set, def->name);
+		assert_non_null(value);
+		if (def->default_value != NULL &&
+		    strcmp(value, def->default_value) != 0) {
+			fail_msg("%s: default shown as \"%s\", the table "
+				 "says \"%s\"", def->name, value,
+				 def->default_value);
+		}
+		array_push_back(&pairs, &def->name);
+		array_push_back(&pairs, &value);
+	}
+	assert_null(readreceipt_setting_names[count]);
+	assert_int_equal(count, 18);
+	array_push_back(&pairs, &null);
+
+	/* the values shown, set explicitly */
+	env.pairs = array_front(&pairs);
+	assert_int_equal(readreceipt_settings_parse(pool, test_lookup, &env,
+		TEST_USERNAME, TEST_HOSTNAME, &set2, &error), 0);
+	for (def = readreceipt_setting_defs; def->name != NULL; def++) {
+		value = readreceipt_settings_value(set, def->name);
+		value2 = readreceipt_settings_value(set2, def->name);
+		if (strcmp(value, value2) != 0) {
+			fail_msg("%s: \"%s\" set explicitly shows \"%s\"",
+				 def->name, value, value2);
+		}
+	}
+	pool_unref(&pool);
+}
+
 static void test_settings_mode_to_str(void **state ATTR_UNUSED)
 {
 	static const struct {
@@ -849,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_settings_names),
 		cmocka_unit_test(test_settings_mode_to_str),
 		cmocka_unit_test(test_settings_value),
+		cmocka_unit_test(test_settings_table_defaults),
 	};
 
 	return TEST_RUN("readreceipt-settings", tests);
