@@ -73,6 +73,7 @@ sys.path.insert(0, HERE)
 
 import rrharness as rr  # noqa: E402
 import imap_load  # noqa: E402
+import count_sink  # noqa: E402
 
 DOMAIN = "example.com"
 SENDER = "alice@" + DOMAIN
@@ -450,7 +451,13 @@ class Bench:
 
     def start(self):
         args = self.args
-        self.sink = rr.SmtpSink(os.path.join(args.workdir, "sink")).start()
+        if args.light_sink:
+            # counts receipts and keeps nothing (the load case only)
+            self.sink = count_sink.CountingSink(
+                os.path.join(args.workdir, "sink")).start()
+        else:
+            self.sink = rr.SmtpSink(
+                os.path.join(args.workdir, "sink")).start()
         if args.sink_nice:
             # the relay stands in for one on another host: here it shares
             # the CPUs with the client and the server under test
@@ -1342,6 +1349,11 @@ def main():
     p.add_argument("--sink-nice", type=int, default=0, metavar="N",
                    help="run the SMTP sink (the relay receipts go to) at "
                    "this nice level, e.g. 19 (default 0)")
+    p.add_argument("--light-sink", action="store_true",
+                   help="the load case with bench/count_sink.py as the "
+                   "relay: it counts the receipts and keeps nothing, so "
+                   "that it takes little of the CPUs the client and the "
+                   "server share with it (needs --only load)")
     p.add_argument("--policy-refresh", metavar="TIME",
                    help="readreceipt_policy_refresh of the module instances "
                    "(default: the module's, 5m); e.g. 1s to measure the "
@@ -1375,6 +1387,9 @@ def main():
                  "Dovecot instances and writes mail as the mail user")
 
     parts = args.only or list(PARTS)
+    if args.light_sink and parts != ["load"]:
+        p.error("--light-sink: only with --only load (the other cases read "
+                "the receipts the sink keeps)")
     own_workdir = args.workdir is None
     if own_workdir:
         args.workdir = tempfile.mkdtemp(prefix="readreceipt-bench-",
@@ -1433,6 +1448,9 @@ def main():
             json.dump({"facts": facts, "args": vars(args),
                        "samples": bench.samples}, f, indent=1)
     facts.append(("nice level of the SMTP sink", str(args.sink_nice)))
+    facts.append(("SMTP sink", "bench/count_sink.py (counts, keeps nothing)"
+                  if args.light_sink else
+                  "the test harness' (parses and stores each message)"))
     facts.append(("events exported as JSON", "no" if args.no_event_export
                   else "yes (the harness' test aid)"))
     facts.append(("plugin settings of the module instances",
