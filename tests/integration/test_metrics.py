@@ -76,10 +76,12 @@ def test_readme_shows_the_snippet():
     assert read_snippet() in readme, snippet_path()
 
 
-def open_message(user, message_id):
+def open_message(user, message_id, seq="1"):
+    """Open message seq of INBOX in a session of its own and wait for the
+    decision on message_id."""
     conn = user.imap()
     try:
-        fetch_body(conn, "1")
+        fetch_body(conn, seq)
         user.wait_decision(message_id)
     finally:
         conn.logout()

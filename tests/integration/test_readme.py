@@ -890,12 +890,7 @@ def produce(example, readme):
         offset = dc.log_size()
         user.update_settings(readreceipt_mode=new)
         # an IMAP session's decision sees the change first
-        conn = user.imap()
-        try:
-            fetch_body(conn, "2")
-            user.wait_decision(later)
-        finally:
-            conn.logout()
+        open_message(user, later, seq="2")
     elif "trigger=delivery" in example:
         user = MailUser(dc, sink, "delivered@example.com",
                         readreceipt_hide_forbidden="yes")
