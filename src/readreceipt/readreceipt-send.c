@@ -326,6 +326,34 @@ readreceipt_send_run_callback(int status, const char *error,
 	io_loop_stop(current_ioloop);
 }
 
+int readreceipt_send_wait(struct readreceipt_send **_send,
+			  const char **error_r)
+{
+	struct readreceipt_send *send = *_send;
+	struct readreceipt_send_run_context rctx;
+	struct ioloop *ioloop;
+
+	i_zero(&rctx);
+	send->callback = (readreceipt_send_callback_t *)
+		readreceipt_send_run_callback;
+	send->context = &rctx;
+	/* the caller's ioloop may be gone by now (the session ends): the
+	   connection and the pending result move to an ioloop of our own,
+	   still bounded by the transaction's timeout */
+	ioloop = io_loop_create();
+	if (send->client != NULL)
+		smtp_client_switch_ioloop(send->client);
+	if (send->to_callback != NULL)
+		send->to_callback = io_loop_move_timeout(&send->to_callback);
+	io_loop_run(ioloop);
+	readreceipt_send_abort(_send);
+	io_loop_destroy(&ioloop);
+
+	*error_r = t_strdup(rctx.error);
+	i_free(rctx.error);
+	return rctx.status;
+}
+
 int readreceipt_send_run(struct mail_user *user,
 			 const struct readreceipt_settings *set,
 			 const struct smtp_submit_settings *smtp_set,

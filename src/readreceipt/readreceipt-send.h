@@ -29,8 +29,15 @@ readreceipt_send_start(struct mail_user *user,
 		       const ARRAY_TYPE(const_string) *recipients,
 		       const string_t *message,
 		       readreceipt_send_callback_t *callback, void *context);
-/* Stop a send in flight; its callback is not called. */
+/* Stop a send in flight; its callback is not called. Only for a send
+   whose result is known or no longer wanted: a relay that has the whole
+   message may keep it even when it never got to say so. */
 void readreceipt_send_abort(struct readreceipt_send **send);
+/* Wait for the result of a send in flight, in an ioloop of its own, and
+   free it; its callback is not called. Returns the status, with *error_r
+   for a failure. */
+int readreceipt_send_wait(struct readreceipt_send **send,
+			  const char **error_r);
 
 /* The same, synchronously in an ioloop of its own. Returns the status,
    with *error_r for a failure. */

@@ -43,10 +43,6 @@ enum readreceipt_job_start {
 	READRECEIPT_JOB_ERROR,
 };
 
-/* The smtp-submit result: 1 sent, 0 permanent, -1 temporary failure, and
-   the module's own: the session ended while it was in flight. */
-#define READRECEIPT_JOB_ABORTED (-2)
-
 struct readreceipt_sender_item {
 	char *vname;
 	uint32_t uid;
@@ -388,9 +384,6 @@ static int readreceipt_job_finish(struct readreceipt_job *job)
 		case 0:
 			rec.state = READRECEIPT_RECORD_DONE;
 			break;
-		case READRECEIPT_JOB_ABORTED:
-			rec.state = READRECEIPT_RECORD_OWED;
-			break;
 		default:
 			rec.state = READRECEIPT_RECORD_OWED;
 			rec.wait = READRECEIPT_RECORD_WAIT_RETRY;
@@ -415,8 +408,6 @@ static int readreceipt_job_finish(struct readreceipt_job *job)
 		readreceipt_job_emit(job, "failed",
 				     READRECEIPT_REASON_PERMANENT_FAILURE,
 				     job->error);
-		break;
-	case READRECEIPT_JOB_ABORTED:
 		break;
 	default:
 		readreceipt_job_emit(job, "queued", READRECEIPT_REASON_RETRY,
@@ -814,22 +805,26 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 	timeout_remove(&sender->to_run);
 	timeout_remove(&sender->to_retry);
 	if (sender->job != NULL) {
-		/* the session ends while the relay has not answered: the
-		   receipt is owed again and tried once more below, within
-		   the timeout */
+		/* the session ends while the relay has not answered: its
+		   answer is awaited (within the timeout the send started
+		   with), since a relay that has the whole message may keep
+		   it, and sending it again would be a duplicate */
 		struct readreceipt_job *job = sender->job;
+		const char *error;
 
 		sender->job = NULL;
 		readreceipt_sender_active = NULL;
-		readreceipt_send_abort(&job->send);
-		job->status = READRECEIPT_JOB_ABORTED;
-		job->box = readreceipt_sender_open(sender->user, job->vname);
 		T_BEGIN {
+			job->status = readreceipt_send_wait(&job->send,
+							    &error);
+			job->error = p_strdup(job->pool, error);
+			job->box = readreceipt_sender_open(sender->user,
+							   job->vname);
 			if (job->box != NULL)
 				(void)readreceipt_job_finish(job);
-			readreceipt_sender_push(sender, job->vname, job->uid,
-						job->first);
 		} T_END;
+		if (job->status == -1)
+			relay_failing = TRUE;
 		readreceipt_job_free(&job);
 	}
 	/* a relay that already failed in this session gets no wait at

@@ -291,6 +291,34 @@ def test_command_answers_before_the_relay_does(doveadm, new_user, make_sink,
     assert {"\\Seen", "$MDNSent"} <= user.flags()
 
 
+def test_logout_while_relay_holds_data_reply(doveadm, new_user, make_sink):
+    """The user logs out while the relay still holds its reply to DATA:
+    the process waits for that reply instead of giving up on it, so the
+    relay is handed the receipt once (a relay that has the whole message
+    may keep it even when its reply was never read)."""
+    delay = 1.5
+    slow = make_sink(data_delay=delay)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_submission_timeout=10, **AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        slow.wait_received(1)
+    finally:
+        conn.logout()
+    assert_one_receipt(user, mid, sink=slow)
+    line, event = wait_for_decision(user, mid, "sent")
+    assert (line["reason"], line["trigger"]) == ("automatic", "open")
+    assert (event["reason"], event["trigger"]) == ("automatic", "open")
+    time.sleep(scaled(delay + 0.5))
+    assert len(slow.received()) == 1, slow.received()
+    assert slow.dropped() == []
+    assert len(slow.messages()) == 1
+    assert owed(user) == []
+    assert flush(user) == 0
+
+
 # ---------------------------------------------------------------- 2. the record, not the keyword
 
 def test_clearing_flags_never_sends_a_second_receipt(doveadm, new_user):
@@ -932,6 +960,9 @@ def test_pop3_quit_does_not_wait_for_the_relay(doveadm, new_user,
     assert_one_receipt(user, mid, sink=slow)
     line, _ = wait_for_decision(user, mid, "sent")
     assert line["trigger"] == "pop3", line
+    # the process waited for the relay's answer instead of sending again
+    assert len(slow.received()) == 1, slow.received()
+    assert slow.dropped() == []
     assert {"\\Seen", "$MDNSent"} <= user.flags()
 
 
