@@ -29,6 +29,7 @@
 struct readreceipt_send {
 	pool_t pool;
 	struct smtp_client *client;
+	struct smtp_client_connection *conn;
 	struct smtp_client_transaction *trans;
 	struct timeout *to_callback;
 
@@ -200,7 +201,9 @@ readreceipt_send_smtp(struct readreceipt_send *send, struct mail_user *user,
 	/* no sender: the null reverse path of RFC 8098 §2.1 */
 	send->trans = smtp_client_transaction_create(conn, NULL, NULL, 0,
 		readreceipt_send_finished, send);
-	smtp_client_connection_unref(&conn);
+	/* kept, so that a send in flight can move to another ioloop even
+	   before the connection is listed by the client */
+	send->conn = conn;
 	/* the whole exchange, so a relay that accepts and never answers
 	   costs no more than readreceipt_submission_timeout */
 	smtp_client_transaction_set_timeout(send->trans, timeout_msecs);
@@ -307,6 +310,8 @@ void readreceipt_send_abort(struct readreceipt_send **_send)
 		/* our finished callback only records */
 		smtp_client_transaction_abort(send->trans);
 	}
+	if (send->conn != NULL)
+		smtp_client_connection_unref(&send->conn);
 	if (send->client != NULL)
 		smtp_client_deinit(&send->client);
 	pool_unref(&send->pool);
@@ -326,32 +331,55 @@ readreceipt_send_run_callback(int status, const char *error,
 	io_loop_stop(current_ioloop);
 }
 
-int readreceipt_send_wait(struct readreceipt_send **_send,
-			  const char **error_r)
+enum readreceipt_send_end
+readreceipt_send_end(struct readreceipt_send **_send, int *status_r,
+		     const char **error_r)
 {
 	struct readreceipt_send *send = *_send;
 	struct readreceipt_send_run_context rctx;
+	enum readreceipt_send_end ret = READRECEIPT_SEND_END_RESULT;
 	struct ioloop *ioloop;
+
+	*error_r = NULL;
+	if (send->to_callback != NULL) {
+		/* the result is in */
+		*status_r = send->status;
+		*error_r = t_strdup(send->error);
+		readreceipt_send_abort(_send);
+		return READRECEIPT_SEND_END_RESULT;
+	}
+	if (send->trans != NULL &&
+	    smtp_client_transaction_get_state(send->trans) <=
+	    SMTP_CLIENT_TRANSACTION_STATE_PENDING) {
+		/* nothing of the transaction reached the relay yet */
+		readreceipt_send_abort(_send);
+		return READRECEIPT_SEND_END_NOT_STARTED;
+	}
 
 	i_zero(&rctx);
 	send->callback = (readreceipt_send_callback_t *)
 		readreceipt_send_run_callback;
 	send->context = &rctx;
-	/* the caller's ioloop may be gone by now (the session ends): the
-	   connection and the pending result move to an ioloop of our own,
-	   still bounded by the transaction's timeout */
+	/* the relay has (some of) the message: its answer is awaited in an
+	   ioloop of our own (the caller's is not run from here), still
+	   bounded by the transaction's timeout */
 	ioloop = io_loop_create();
+	if (send->conn != NULL)
+		smtp_client_connection_switch_ioloop(send->conn);
 	if (send->client != NULL)
 		smtp_client_switch_ioloop(send->client);
-	if (send->to_callback != NULL)
-		send->to_callback = io_loop_move_timeout(&send->to_callback);
-	io_loop_run(ioloop);
+	if (io_loop_is_empty(ioloop)) {
+		/* nothing to wait for here: what became of it is unknown */
+		ret = READRECEIPT_SEND_END_UNKNOWN;
+	} else {
+		io_loop_run(ioloop);
+		*status_r = rctx.status;
+		*error_r = t_strdup(rctx.error);
+	}
 	readreceipt_send_abort(_send);
 	io_loop_destroy(&ioloop);
-
-	*error_r = t_strdup(rctx.error);
 	i_free(rctx.error);
-	return rctx.status;
+	return ret;
 }
 
 int readreceipt_send_run(struct mail_user *user,

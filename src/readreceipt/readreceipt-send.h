@@ -33,11 +33,24 @@ readreceipt_send_start(struct mail_user *user,
    whose result is known or no longer wanted: a relay that has the whole
    message may keep it even when it never got to say so. */
 void readreceipt_send_abort(struct readreceipt_send **send);
-/* Wait for the result of a send in flight, in an ioloop of its own, and
-   free it; its callback is not called. Returns the status, with *error_r
-   for a failure. */
-int readreceipt_send_wait(struct readreceipt_send **send,
-			  const char **error_r);
+enum readreceipt_send_end {
+	/* the result is known: *status_r (and *error_r) */
+	READRECEIPT_SEND_END_RESULT = 0,
+	/* aborted before any of the transaction went to the relay: the
+	   message may be sent again */
+	READRECEIPT_SEND_END_NOT_STARTED,
+	/* aborted with the relay's answer out of reach: the relay may or
+	   may not have kept the message */
+	READRECEIPT_SEND_END_UNKNOWN,
+};
+/* The caller is about to end (a session that ends) with send in flight:
+   free it, after waiting for the relay's answer (in an ioloop of its
+   own, within the timeout the send started with) once the transaction
+   has begun, since a relay that has the whole message may keep it even
+   when its reply is never read. The callback is not called. */
+enum readreceipt_send_end
+readreceipt_send_end(struct readreceipt_send **send, int *status_r,
+		     const char **error_r);
 
 /* The same, synchronously in an ioloop of its own. Returns the status,
    with *error_r for a failure. */

@@ -43,6 +43,13 @@ enum readreceipt_job_start {
 	READRECEIPT_JOB_ERROR,
 };
 
+/* The smtp-submit result: 1 sent, 0 permanent, -1 temporary failure, and
+   the module's own: the session ended before any of it reached the relay
+   (owed again), or with the relay's answer out of reach (the claim is
+   left to turn stale). */
+#define READRECEIPT_JOB_NOT_STARTED (-2)
+#define READRECEIPT_JOB_UNKNOWN (-3)
+
 struct readreceipt_sender_item {
 	char *vname;
 	uint32_t uid;
@@ -384,6 +391,9 @@ static int readreceipt_job_finish(struct readreceipt_job *job)
 		case 0:
 			rec.state = READRECEIPT_RECORD_DONE;
 			break;
+		case READRECEIPT_JOB_NOT_STARTED:
+			rec.state = READRECEIPT_RECORD_OWED;
+			break;
 		default:
 			rec.state = READRECEIPT_RECORD_OWED;
 			rec.wait = READRECEIPT_RECORD_WAIT_RETRY;
@@ -408,6 +418,8 @@ static int readreceipt_job_finish(struct readreceipt_job *job)
 		readreceipt_job_emit(job, "failed",
 				     READRECEIPT_REASON_PERMANENT_FAILURE,
 				     job->error);
+		break;
+	case READRECEIPT_JOB_NOT_STARTED:
 		break;
 	default:
 		readreceipt_job_emit(job, "queued", READRECEIPT_REASON_RETRY,
@@ -815,13 +827,33 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 		sender->job = NULL;
 		readreceipt_sender_active = NULL;
 		T_BEGIN {
-			job->status = readreceipt_send_wait(&job->send,
-							    &error);
-			job->error = p_strdup(job->pool, error);
-			job->box = readreceipt_sender_open(sender->user,
-							   job->vname);
-			if (job->box != NULL)
-				(void)readreceipt_job_finish(job);
+			switch (readreceipt_send_end(&job->send, &job->status,
+						     &error)) {
+			case READRECEIPT_SEND_END_RESULT:
+				job->error = p_strdup(job->pool, error);
+				break;
+			case READRECEIPT_SEND_END_NOT_STARTED:
+				/* tried once more below */
+				job->status = READRECEIPT_JOB_NOT_STARTED;
+				readreceipt_sender_push(sender, job->vname,
+							job->uid, job->first);
+				break;
+			case READRECEIPT_SEND_END_UNKNOWN:
+				job->status = READRECEIPT_JOB_UNKNOWN;
+				e_warning(sender->ruser->event, "The session "
+					"ended before the relay answered for "
+					"the receipt of UID %u in %s: it is "
+					"tried again after "
+					"readreceipt_submission_timeout",
+					job->uid, job->vname);
+				break;
+			}
+			if (job->status != READRECEIPT_JOB_UNKNOWN) {
+				job->box = readreceipt_sender_open(
+					sender->user, job->vname);
+				if (job->box != NULL)
+					(void)readreceipt_job_finish(job);
+			}
 		} T_END;
 		if (job->status == -1)
 			relay_failing = TRUE;

@@ -998,6 +998,37 @@ def test_relay_never_greets(doveadm, new_user, hang_sink, sink):
     assert owed(user) == []
 
 
+def test_logout_before_relay_greets(doveadm, new_user, hang_sink, sink):
+    """The session ends while its connection to the relay waits for the
+    greeting: nothing of the receipt reached the relay, so the logout
+    gives that try up and makes one more within the timeout; it stays
+    owed as retry, and leaves once, later."""
+    timeout = 2
+    before = len(hang_sink.connections())
+    user = new_user(readreceipt_submission_host=hang_sink.address,
+                    readreceipt_submission_timeout=timeout, **AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        wait_until(lambda: len(hang_sink.connections()) > before,
+                   scaled(5), what="a connection to the relay")
+    finally:
+        conn.logout()
+    line, _ = wait_for_decision(user, mid, "queued", "retry",
+                                timeout=timeout + 5)
+    assert line["trigger"] == "open", line
+    # the aborted try and the one made at logout
+    assert len(hang_sink.connections()) == before + 2
+    assert [r["reason"] for r in owed(user)] == ["retry"]
+
+    user.update_settings(readreceipt_submission_host=sink.address)
+    assert flush(user) == 1
+    assert_one_receipt(user, mid)
+    assert owed(user) == []
+    assert flush(user) == 0
+
+
 def test_many_owed_do_not_slow_other_commands(doveadm, new_user,
                                               refused_port):
     user = new_user(readreceipt_submission_host=relay(refused_port), **AUTO)
