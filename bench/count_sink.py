@@ -12,7 +12,10 @@ its decision events. Without PIPELINING, CHUNKING or STARTTLS: Dovecot's
 SMTP client then sends one command at a time and the data in one DATA.
 
 CountingSink is the part of rrharness.SmtpSink's interface that the load
-case uses (start, stop, pid, port, address, messages, clear).
+case uses (start, stop, pid, port, address, messages, clear). It runs
+bench/count_sink.c, the same sink in C, when a C compiler is there: this
+script costs about 0.7 ms of CPU per message, which is more than the
+module spends on a receipt.
 """
 
 import argparse
@@ -99,6 +102,24 @@ class CountingSink:
         self.pid = None
         self.port = None
         self.base = 0
+        # which implementation runs: count_sink.c or count_sink.py
+        self.kind = None
+
+    def _command(self):
+        """count_sink.c built into the directory when a C compiler is
+        there (a fraction of this script's CPU per message), else this
+        script."""
+        source = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "count_sink.c")
+        binary = os.path.join(self.directory, "count_sink")
+        try:
+            subprocess.run(["cc", "-O2", "-o", binary, source], check=True,
+                           stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.CalledProcessError):
+            self.kind = "count_sink.py"
+            return [sys.executable, os.path.abspath(__file__)]
+        self.kind = "count_sink.c"
+        return [binary]
 
     def start(self, timeout=10):
         os.makedirs(self.directory, exist_ok=True)
@@ -106,8 +127,8 @@ class CountingSink:
             if os.path.exists(path):
                 os.unlink(path)
         self.proc = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__),
-             "--countfile", self.countfile, "--portfile", self.portfile],
+            self._command() +
+            ["--countfile", self.countfile, "--portfile", self.portfile],
             stdin=subprocess.DEVNULL, start_new_session=True,
             close_fds=True)
         self.pid = self.proc.pid

@@ -1448,8 +1448,8 @@ def main():
             json.dump({"facts": facts, "args": vars(args),
                        "samples": bench.samples}, f, indent=1)
     facts.append(("nice level of the SMTP sink", str(args.sink_nice)))
-    facts.append(("SMTP sink", "bench/count_sink.py (counts, keeps nothing)"
-                  if args.light_sink else
+    facts.append(("SMTP sink", "bench/%s (counts, keeps nothing)"
+                  % bench.sink.kind if args.light_sink else
                   "the test harness' (parses and stores each message)"))
     facts.append(("events exported as JSON", "no" if args.no_event_export
                   else "yes (the harness' test aid)"))
