@@ -364,10 +364,9 @@ readreceipt_send_end(struct readreceipt_send **_send, int *status_r,
 	   ioloop of our own (the caller's is not run from here), still
 	   bounded by the transaction's timeout */
 	ioloop = io_loop_create();
+	/* the client's only connection, with its transaction */
 	if (send->conn != NULL)
 		smtp_client_connection_switch_ioloop(send->conn);
-	if (send->client != NULL)
-		smtp_client_switch_ioloop(send->client);
 	if (io_loop_is_empty(ioloop)) {
 		/* nothing to wait for here: what became of it is unknown */
 		ret = READRECEIPT_SEND_END_UNKNOWN;

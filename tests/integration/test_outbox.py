@@ -968,20 +968,40 @@ def test_pop3_quit_does_not_wait_for_the_relay(doveadm, new_user,
 
 # ---------------------------------------------------------------- 12. relays that never answer
 
-def test_relay_never_greets(doveadm, new_user, hang_sink, sink):
-    timeout = 10
+def hanging_relay_user(new_user, hang_sink, timeout):
+    """A user whose relay never greets, with one message that asks for a
+    receipt: (user, message_id, a function that waits until the relay has
+    one more connection than it had before)."""
     before = len(hang_sink.connections())
     user = new_user(readreceipt_submission_host=hang_sink.address,
                     readreceipt_submission_timeout=timeout, **AUTO)
-    mid = user.deliver()
+
+    def wait_connected():
+        wait_until(lambda: len(hang_sink.connections()) > before,
+                   scaled(5), what="a connection to the relay")
+        return before
+    return user, user.deliver(), wait_connected
+
+
+def relay_comes_back(user, sink, mid):
+    """The relay answers again: a flush sends the owed receipt, once."""
+    user.update_settings(readreceipt_submission_host=sink.address)
+    assert flush(user) == 1
+    assert_one_receipt(user, mid)
+    assert owed(user) == []
+
+
+def test_relay_never_greets(doveadm, new_user, hang_sink, sink):
+    timeout = 10
+    user, mid, wait_connected = hanging_relay_user(new_user, hang_sink,
+                                                   timeout)
     conn = user.imap()
     try:
         body, elapsed = open_timed(conn, "1")
         assert b"Quarterly report" in body
         assert elapsed < scaled(3), elapsed
         imap_check(conn.noop())
-        wait_until(lambda: len(hang_sink.connections()) > before,
-                   scaled(5), what="a connection to the relay")
+        wait_connected()
         rows = owed(user)
         assert [(r["uid"], r["message_id"]) for r in rows] == [("1", mid)]
         assert rows[0]["reason"] in OWED_REASONS, rows
@@ -991,11 +1011,7 @@ def test_relay_never_greets(doveadm, new_user, hang_sink, sink):
     finally:
         conn.logout()
     assert [r["reason"] for r in owed(user)] == ["retry"]
-
-    user.update_settings(readreceipt_submission_host=sink.address)
-    assert flush(user) == 1
-    assert_one_receipt(user, mid)
-    assert owed(user) == []
+    relay_comes_back(user, sink, mid)
 
 
 def test_logout_before_relay_greets(doveadm, new_user, hang_sink, sink):
@@ -1004,15 +1020,12 @@ def test_logout_before_relay_greets(doveadm, new_user, hang_sink, sink):
     gives that try up and makes one more within the timeout; it stays
     owed as retry, and leaves once, later."""
     timeout = 2
-    before = len(hang_sink.connections())
-    user = new_user(readreceipt_submission_host=hang_sink.address,
-                    readreceipt_submission_timeout=timeout, **AUTO)
-    mid = user.deliver()
+    user, mid, wait_connected = hanging_relay_user(new_user, hang_sink,
+                                                   timeout)
     conn = user.imap()
     try:
         fetch_body(conn, "1")
-        wait_until(lambda: len(hang_sink.connections()) > before,
-                   scaled(5), what="a connection to the relay")
+        before = wait_connected()
     finally:
         conn.logout()
     line, _ = wait_for_decision(user, mid, "queued", "retry",
@@ -1021,11 +1034,7 @@ def test_logout_before_relay_greets(doveadm, new_user, hang_sink, sink):
     # the aborted try and the one made at logout
     assert len(hang_sink.connections()) == before + 2
     assert [r["reason"] for r in owed(user)] == ["retry"]
-
-    user.update_settings(readreceipt_submission_host=sink.address)
-    assert flush(user) == 1
-    assert_one_receipt(user, mid)
-    assert owed(user) == []
+    relay_comes_back(user, sink, mid)
     assert flush(user) == 0
 
 
