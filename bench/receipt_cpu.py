@@ -79,6 +79,9 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--perf", metavar="DIR",
                    help="record each session with perf into DIR")
+    p.add_argument("--dir", default="/var/tmp",
+                   help="where the work directory (mail, indexes) is made "
+                        "(default /var/tmp)")
     p.add_argument("--keep", action="store_true",
                    help="keep the work directory (Dovecot's log, mail)")
     args = p.parse_args()
@@ -86,7 +89,7 @@ def main():
         sys.exit("needs root: it starts Dovecot")
 
     work = tempfile.mkdtemp(prefix="readreceipt-receipt-cpu-",
-                            dir="/var/tmp")
+                            dir=args.dir)
     os.chmod(work, 0o755)
     sink = count_sink.CountingSink(os.path.join(work, "sink")).start()
     dc = rr.Dovecot(workdir=os.path.join(work, "dovecot"),

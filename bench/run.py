@@ -314,6 +314,8 @@ class ServerCpu:
     def __init__(self, dovecot):
         self.dovecot = dovecot
         self.before = {}
+        # seconds per process name (imap, log, stats, ...) of the last span
+        self.by_name = {}
 
     def snapshot(self):
         snap = {}
@@ -328,6 +330,14 @@ class ServerCpu:
 
     def stop(self):
         after = self.snapshot()
+        self.by_name = {}
+        for pid, ns in after.items():
+            try:
+                name = read_file("/proc/%d/comm" % pid).strip()
+            except OSError:
+                name = "?"
+            self.by_name[name] = self.by_name.get(name, 0.0) + \
+                (ns - self.before.get(pid, 0)) / 1e9
         return sum(ns - self.before.get(pid, 0)
                    for pid, ns in after.items()) / 1e9
 
@@ -930,6 +940,8 @@ class Bench:
 
                 def on_end():
                     marks["server_cpu"] = self.cpu[cfg].stop()
+                    marks["server_cpu_by_process"] = dict(
+                        self.cpu[cfg].by_name)
                     marks["cpu_client"] = sum(os.times()[:2]) - \
                         marks["cpu_client"]
                     marks["sink"] = (sum(process_ticks(p)
@@ -1262,6 +1274,22 @@ def report(args, facts, samples, started, duration):
             "%.0f / %.0f), %.3f per round; server CPU per command %.3f." % (
                 m1 / m0, m1, m0, paired, p1 / p0))
         add("")
+        names = sorted({n for cfg in CONFIGS for x in ld[cfg]
+                        for n in x.get("server_cpu_by_process", {})})
+        if names:
+            add("Server CPU by process, microseconds per command (median "
+                "of the rounds):")
+            add("")
+            add("| process | stock | module | module - stock |")
+            add("|---|---|---|---|")
+            for name in names:
+                us = [statistics.median(
+                    1e6 * x.get("server_cpu_by_process", {}).get(name, 0) /
+                    x["commands"] for x in ld[cfg]) for cfg in CONFIGS]
+                if max(us) >= 0.5:
+                    add("| %s | %.1f | %.1f | %+.1f |" % (
+                        name, us[0], us[1], us[1] - us[0]))
+            add("")
         verdicts.append("load, commands per second module / stock: %.3f "
                         "(median), %.3f per round; target >= %.2f -> **%s**"
                         % (m1 / m0, paired, TARGETS["load"],

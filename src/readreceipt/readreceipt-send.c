@@ -25,9 +25,30 @@
 
 #define READRECEIPT_SENDMAIL_PATH_DEFAULT "/usr/sbin/sendmail"
 #define READRECEIPT_SMTP_PORT_DEFAULT 25
+/* how long an idle connection to the relay is kept for the next receipt:
+   as an MTA's connection cache does, far below the five minutes a server
+   waits for a client (RFC 5321 §4.5.3.2.7) */
+#define READRECEIPT_RELAY_IDLE_MSECS 2000
+
+struct readreceipt_relay {
+	/* what the connection was made for */
+	struct mail_user *user;
+	char *host_port;
+	enum smtp_client_connection_ssl_mode ssl_mode;
+	unsigned int timeout_msecs;
+
+	struct smtp_client *client;
+	struct smtp_client_connection *conn;
+	struct timeout *to_idle;
+	/* a send is using the connection */
+	bool busy:1;
+};
 
 struct readreceipt_send {
 	pool_t pool;
+	/* the connection is the relay's, kept after a successful send */
+	struct readreceipt_relay *relay;
+	/* or the send's own */
 	struct smtp_client *client;
 	struct smtp_client_connection *conn;
 	struct smtp_client_transaction *trans;
@@ -42,6 +63,8 @@ struct readreceipt_send {
 	const char *host;
 	bool data_ok:1;
 	bool aborted:1;
+	/* the connection may not be used again */
+	bool drop_conn:1;
 };
 
 /* The normalized addresses as SMTP paths, before anything is set up.
@@ -160,6 +183,88 @@ readreceipt_send_ssl_mode(const struct smtp_submit_settings *smtp_set)
 	return SMTP_CLIENT_SSL_MODE_NONE;
 }
 
+/* ---- the connection kept between receipts */
+
+struct readreceipt_relay *readreceipt_relay_create(void)
+{
+	return i_new(struct readreceipt_relay, 1);
+}
+
+void readreceipt_relay_close(struct readreceipt_relay *relay)
+{
+	i_assert(!relay->busy);
+	timeout_remove(&relay->to_idle);
+	/* sends QUIT without waiting for its reply */
+	if (relay->conn != NULL)
+		smtp_client_connection_close(&relay->conn);
+	if (relay->client != NULL)
+		smtp_client_deinit(&relay->client);
+	i_free(relay->host_port);
+	relay->user = NULL;
+}
+
+void readreceipt_relay_forget_user(struct readreceipt_relay *relay,
+				   struct mail_user *user)
+{
+	if (relay->user == user)
+		readreceipt_relay_close(relay);
+}
+
+void readreceipt_relay_free(struct readreceipt_relay **_relay)
+{
+	struct readreceipt_relay *relay = *_relay;
+
+	*_relay = NULL;
+	readreceipt_relay_close(relay);
+	i_free(relay);
+}
+
+static bool
+readreceipt_relay_match(const struct readreceipt_relay *relay,
+			struct mail_user *user, const char *host_port,
+			enum smtp_client_connection_ssl_mode ssl_mode,
+			unsigned int timeout_msecs)
+{
+	/* a connection the relay closed meanwhile is not reused: a fresh
+	   one starts from a known state */
+	return relay->conn != NULL && relay->user == user &&
+		smtp_client_connection_get_state(relay->conn) ==
+		SMTP_CLIENT_CONNECTION_STATE_READY &&
+		strcmp(relay->host_port, host_port) == 0 &&
+		relay->ssl_mode == ssl_mode &&
+		relay->timeout_msecs == timeout_msecs;
+}
+
+static void
+readreceipt_relay_set(struct readreceipt_relay *relay, struct mail_user *user,
+		      const char *host_port,
+		      enum smtp_client_connection_ssl_mode ssl_mode,
+		      unsigned int timeout_msecs, struct smtp_client *client,
+		      struct smtp_client_connection *conn)
+{
+	i_assert(relay->conn == NULL);
+	relay->user = user;
+	relay->host_port = i_strdup(host_port);
+	relay->ssl_mode = ssl_mode;
+	relay->timeout_msecs = timeout_msecs;
+	relay->client = client;
+	relay->conn = conn;
+}
+
+/* The send is over: keep the connection for the next receipt only after
+   a clean success; anything else may have left it in an unknown state. */
+static void readreceipt_relay_release(struct readreceipt_relay *relay,
+				      bool reusable)
+{
+	relay->busy = FALSE;
+	if (!reusable)
+		readreceipt_relay_close(relay);
+	else if (relay->conn != NULL && relay->to_idle == NULL) {
+		relay->to_idle = timeout_add(READRECEIPT_RELAY_IDLE_MSECS,
+					     readreceipt_relay_close, relay);
+	}
+}
+
 static void
 readreceipt_send_smtp(struct readreceipt_send *send, struct mail_user *user,
 		      const struct readreceipt_settings *set,
@@ -170,8 +275,11 @@ readreceipt_send_smtp(struct readreceipt_send *send, struct mail_user *user,
 {
 	unsigned int timeout_msecs = set->submission_timeout_secs * 1000;
 	struct smtp_client_settings client_set;
+	enum smtp_client_connection_ssl_mode ssl_mode =
+		readreceipt_send_ssl_mode(smtp_set);
 	struct ssl_iostream_settings ssl_set;
 	struct smtp_client_connection *conn;
+	struct smtp_client *client;
 	const struct smtp_address *addr;
 	struct istream *input;
 	const char *host;
@@ -186,18 +294,41 @@ readreceipt_send_smtp(struct readreceipt_send *send, struct mail_user *user,
 		return;
 	}
 
-	i_zero(&client_set);
-	client_set.my_hostname = my_hostname;
-	client_set.connect_timeout_msecs = timeout_msecs;
-	client_set.command_timeout_msecs = timeout_msecs;
-	client_set.debug = readreceipt_compat_user_debug(user);
-	client_set.ssl = readreceipt_compat_ssl_client_settings(user,
+	if (send->relay != NULL &&
+	    readreceipt_relay_match(send->relay, user, host_port,
+				    ssl_mode, timeout_msecs)) {
+		/* the connection of the previous receipt */
+		timeout_remove(&send->relay->to_idle);
+		conn = send->relay->conn;
+		e_debug(send->relay->user->event,
+			"readreceipt: Reusing the connection to %s", host_port);
+	} else {
+		if (send->relay != NULL)
+			readreceipt_relay_close(send->relay);
+		i_zero(&client_set);
+		client_set.my_hostname = my_hostname;
+		client_set.connect_timeout_msecs = timeout_msecs;
+		client_set.command_timeout_msecs = timeout_msecs;
+		client_set.debug = readreceipt_compat_user_debug(user);
+		client_set.ssl = readreceipt_compat_ssl_client_settings(user,
 								&ssl_set);
-	client_set.event_parent = user->event;
+		client_set.event_parent = user->event;
 
-	send->client = smtp_client_init(&client_set);
-	conn = smtp_client_connection_create(send->client, SMTP_PROTOCOL_SMTP,
-		host, port, readreceipt_send_ssl_mode(smtp_set), NULL);
+		client = smtp_client_init(&client_set);
+		conn = smtp_client_connection_create(client,
+			SMTP_PROTOCOL_SMTP, host, port, ssl_mode, NULL);
+		if (send->relay == NULL)
+			send->client = client;
+		else {
+			readreceipt_relay_set(send->relay, user, host_port,
+					      ssl_mode, timeout_msecs,
+					      client, conn);
+		}
+	}
+	if (send->relay != NULL) {
+		send->relay->busy = TRUE;
+		smtp_client_connection_ref(conn);
+	}
 	/* no sender: the null reverse path of RFC 8098 §2.1 */
 	send->trans = smtp_client_transaction_create(conn, NULL, NULL, 0,
 		readreceipt_send_finished, send);
@@ -264,7 +395,8 @@ readreceipt_send_sendmail(struct readreceipt_send *send,
 }
 
 struct readreceipt_send *
-readreceipt_send_start(struct mail_user *user,
+readreceipt_send_start(struct readreceipt_relay *relay,
+		       struct mail_user *user,
 		       const struct readreceipt_settings *set,
 		       const struct smtp_submit_settings *smtp_set,
 		       const ARRAY_TYPE(const_string) *recipients,
@@ -282,17 +414,21 @@ readreceipt_send_start(struct mail_user *user,
 	send->callback = callback;
 	send->context = context;
 	send->status = -1;
+	/* sendmail_path runs a program per receipt: no connection to keep */
+	send->relay = relay;
 
 	if (host == NULL || host[0] == '\0')
 		host = smtp_set == NULL ? NULL : smtp_set->submission_host;
 	if (readreceipt_send_parse_recipients(recipients, &addrs,
 					      &error) < 0) {
+		send->relay = NULL;
 		readreceipt_send_fail(send, 0, error);
 		readreceipt_send_finish_later(send);
 	} else if (host != NULL && host[0] != '\0') {
 		readreceipt_send_smtp(send, user, set, smtp_set, host, &addrs,
 				      message);
 	} else {
+		send->relay = NULL;
 		readreceipt_send_sendmail(send, user, set, smtp_set, &addrs,
 					  message);
 	}
@@ -309,11 +445,16 @@ void readreceipt_send_abort(struct readreceipt_send **_send)
 	if (send->trans != NULL) {
 		/* our finished callback only records */
 		smtp_client_transaction_abort(send->trans);
+		send->drop_conn = TRUE;
 	}
 	if (send->conn != NULL)
 		smtp_client_connection_unref(&send->conn);
 	if (send->client != NULL)
 		smtp_client_deinit(&send->client);
+	if (send->relay != NULL) {
+		readreceipt_relay_release(send->relay,
+			send->status == 1 && !send->drop_conn);
+	}
 	pool_unref(&send->pool);
 }
 
@@ -364,9 +505,11 @@ readreceipt_send_end(struct readreceipt_send **_send, int *status_r,
 	   ioloop of our own (the caller's is not run from here), still
 	   bounded by the transaction's timeout */
 	ioloop = io_loop_create();
-	/* the client's only connection, with its transaction */
+	/* the client's only connection, with its transaction; it stays
+	   in that ioloop, so it is not kept for another receipt */
 	if (send->conn != NULL)
 		smtp_client_connection_switch_ioloop(send->conn);
+	send->drop_conn = TRUE;
 	if (io_loop_is_empty(ioloop)) {
 		/* nothing to wait for here: what became of it is unknown */
 		ret = READRECEIPT_SEND_END_UNKNOWN;
@@ -393,7 +536,8 @@ int readreceipt_send_run(struct mail_user *user,
 
 	i_zero(&rctx);
 	ioloop = io_loop_create();
-	send = readreceipt_send_start(user, set, smtp_set, recipients, message,
+	send = readreceipt_send_start(NULL, user, set, smtp_set, recipients,
+				      message,
 		(readreceipt_send_callback_t *)readreceipt_send_run_callback,
 		&rctx);
 	io_loop_run(ioloop);

@@ -11,6 +11,7 @@
    smtp-submit's program client. */
 
 struct mail_user;
+struct readreceipt_relay;
 struct readreceipt_send;
 struct readreceipt_settings;
 struct smtp_submit_settings;
@@ -19,11 +20,26 @@ struct smtp_submit_settings;
 typedef void readreceipt_send_callback_t(int status, const char *error,
 					 void *context);
 
-/* Start sending message to recipients (normalized addresses). smtp_set
-   is Dovecot's submission settings of the service, or NULL. The callback
-   is always called later from the ioloop, never from inside this call. */
+/* A connection to the relay kept between receipts: after a send that
+   succeeded it stays open for a short idle time, and the next send of the
+   same user to the same relay uses it instead of connecting again (one
+   transaction at a time). Anything but a clean success closes it. */
+struct readreceipt_relay *readreceipt_relay_create(void);
+void readreceipt_relay_free(struct readreceipt_relay **relay);
+/* Close the connection now (no send may be using it). */
+void readreceipt_relay_close(struct readreceipt_relay *relay);
+/* Close it if it was made for user (a session that ends). */
+void readreceipt_relay_forget_user(struct readreceipt_relay *relay,
+				   struct mail_user *user);
+
+/* Start sending message to recipients (normalized addresses), over
+   relay's connection when relay is not NULL (from the caller's ioloop
+   only). smtp_set is Dovecot's submission settings of the service, or
+   NULL. The callback is always called later from the ioloop, never from
+   inside this call. */
 struct readreceipt_send *
-readreceipt_send_start(struct mail_user *user,
+readreceipt_send_start(struct readreceipt_relay *relay,
+		       struct mail_user *user,
 		       const struct readreceipt_settings *set,
 		       const struct smtp_submit_settings *smtp_set,
 		       const ARRAY_TYPE(const_string) *recipients,

@@ -89,6 +89,10 @@ struct readreceipt_sender {
 	struct mail_user *user;
 	struct readreceipt_user *ruser;
 	ARRAY(struct readreceipt_sender_item) queue;
+	/* the session's own open mailboxes in which receipts became owed:
+	   the record is read and written there, without opening the
+	   mailbox again, until the session closes it */
+	ARRAY(struct mailbox *) session_boxes;
 	struct readreceipt_job *job;
 	struct timeout *to_run;
 	struct timeout *to_retry;
@@ -99,6 +103,8 @@ struct readreceipt_sender {
    flight, and every session's sender to wake after it */
 static struct readreceipt_sender *readreceipt_sender_active = NULL;
 static ARRAY(struct readreceipt_sender *) readreceipt_senders;
+/* that connection, kept for the next receipt for a moment */
+static struct readreceipt_relay *readreceipt_sender_relay = NULL;
 
 static void readreceipt_sender_kick(struct readreceipt_sender *sender);
 
@@ -449,6 +455,16 @@ readreceipt_job_create(struct mailbox *box, bool own_box, uint32_t uid)
 	return job;
 }
 
+/* Close the job's mailbox while the relay is talking (an open mailbox
+   holds the user); the session's own instance is only let go of. */
+static void readreceipt_job_release_box(struct readreceipt_job *job)
+{
+	if (job->own_box)
+		mailbox_free(&job->box);
+	else
+		job->box = NULL;
+}
+
 static void readreceipt_job_free(struct readreceipt_job **_job)
 {
 	struct readreceipt_job *job = *_job;
@@ -456,8 +472,8 @@ static void readreceipt_job_free(struct readreceipt_job **_job)
 	*_job = NULL;
 	if (job->send != NULL)
 		readreceipt_send_abort(&job->send);
-	if (job->own_box && job->box != NULL)
-		mailbox_free(&job->box);
+	if (job->box != NULL)
+		readreceipt_job_release_box(job);
 	pool_unref(&job->pool);
 }
 
@@ -501,14 +517,25 @@ readreceipt_job_run_sync(struct readreceipt_job *job, const char **error_r)
 
 /* ---- the session's sender */
 
+/* The mailbox vname: the session's own instance when it has it open
+   (*own_r = FALSE), else an instance of the module's own. */
 static struct mailbox *
-readreceipt_sender_open(struct mail_user *user, const char *vname)
+readreceipt_sender_open(struct readreceipt_sender *sender, const char *vname,
+			bool *own_r)
 {
-	struct readreceipt_user *ruser = readreceipt_user_get(user);
+	struct mail_user *user = sender->user;
+	struct readreceipt_user *ruser = sender->ruser;
 	struct mail_namespace *ns;
 	struct mailbox *box;
 	bool prev_busy = ruser->busy;
 
+	array_foreach_elem(&sender->session_boxes, box) {
+		if (strcmp(box->vname, vname) == 0) {
+			*own_r = FALSE;
+			return box;
+		}
+	}
+	*own_r = TRUE;
 	ns = mail_namespace_find(user->namespaces, vname);
 	if (ns == NULL)
 		return NULL;
@@ -551,7 +578,7 @@ static void readreceipt_sender_job_done(struct readreceipt_sender *sender)
 
 	sender->job = NULL;
 	readreceipt_sender_active = NULL;
-	job->box = readreceipt_sender_open(sender->user, job->vname);
+	job->box = readreceipt_sender_open(sender, job->vname, &job->own_box);
 	if (job->box != NULL) T_BEGIN {
 		status = readreceipt_job_finish(job);
 	} T_END;
@@ -595,13 +622,14 @@ readreceipt_sender_next_job(struct readreceipt_sender *sender)
 	struct readreceipt_sender_item item;
 	struct readreceipt_job *job;
 	struct mailbox *box;
+	bool own_box;
 
 	while (readreceipt_sender_pop(sender, &item)) {
-		box = readreceipt_sender_open(sender->user, item.vname);
+		box = readreceipt_sender_open(sender, item.vname, &own_box);
 		i_free(item.vname);
 		if (box == NULL)
 			continue;
-		job = readreceipt_job_create(box, TRUE, item.uid);
+		job = readreceipt_job_create(box, own_box, item.uid);
 		job->first = item.first;
 		return job;
 	}
@@ -645,8 +673,11 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 		}
 		sender->job = job;
 		readreceipt_sender_active = sender;
-		mailbox_free(&job->box);
-		job->send = readreceipt_send_start(sender->user,
+		readreceipt_job_release_box(job);
+		if (readreceipt_sender_relay == NULL)
+			readreceipt_sender_relay = readreceipt_relay_create();
+		job->send = readreceipt_send_start(readreceipt_sender_relay,
+			sender->user,
 			sender->ruser->set, sender->ruser->smtp_set,
 			&job->recipients, job->mdn,
 			(readreceipt_send_callback_t *)
@@ -754,8 +785,16 @@ void readreceipt_sender_add(struct readreceipt_sender *sender,
 			    struct mailbox *box,
 			    const ARRAY_TYPE(uint32_t) *uids)
 {
+	struct mailbox *session_box;
 	uint32_t uid;
+	bool found = FALSE;
 
+	array_foreach_elem(&sender->session_boxes, session_box) {
+		if (session_box == box)
+			found = TRUE;
+	}
+	if (!found && box->opened)
+		array_push_back(&sender->session_boxes, &box);
 	array_foreach_elem(uids, uid)
 		readreceipt_sender_push(sender, box->vname, uid, TRUE);
 	if (array_count(uids) > 0 && sender->to_retry == NULL)
@@ -770,6 +809,7 @@ struct readreceipt_sender *readreceipt_sender_create(struct mail_user *user)
 	sender->user = user;
 	sender->ruser = readreceipt_user_get(user);
 	i_array_init(&sender->queue, 4);
+	i_array_init(&sender->session_boxes, 2);
 	if (!array_is_created(&readreceipt_senders))
 		i_array_init(&readreceipt_senders, 4);
 	array_push_back(&readreceipt_senders, &sender);
@@ -850,7 +890,7 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 			}
 			if (job->status != READRECEIPT_JOB_UNKNOWN) {
 				job->box = readreceipt_sender_open(
-					sender->user, job->vname);
+					sender, job->vname, &job->own_box);
 				if (job->box != NULL)
 					(void)readreceipt_job_finish(job);
 			}
@@ -858,6 +898,10 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 		if (job->status == -1)
 			relay_failing = TRUE;
 		readreceipt_job_free(&job);
+	}
+	if (readreceipt_sender_relay != NULL) {
+		readreceipt_relay_forget_user(readreceipt_sender_relay,
+					      sender->user);
 	}
 	/* a relay that already failed in this session gets no wait at
 	   logout: what is owed stays for the next session or a flush */
@@ -867,6 +911,7 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 	array_foreach_modifiable(&sender->queue, item)
 		i_free(item->vname);
 	array_free(&sender->queue);
+	array_free(&sender->session_boxes);
 	senders = array_get(&readreceipt_senders, &count);
 	for (i = 0; i < count; i++) {
 		if (senders[i] == sender) {
@@ -874,11 +919,35 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 			break;
 		}
 	}
-	if (array_count(&readreceipt_senders) == 0)
+	if (array_count(&readreceipt_senders) == 0) {
 		array_free(&readreceipt_senders);
-	else
+		if (readreceipt_sender_relay != NULL)
+			readreceipt_relay_free(&readreceipt_sender_relay);
+	} else
 		readreceipt_sender_wake_others();
 	i_free(sender);
+}
+
+void readreceipt_sender_box_closed(struct mailbox *box)
+{
+	struct readreceipt_sender *sender;
+	struct mailbox *const *boxes;
+	unsigned int i, count;
+
+	if (!array_is_created(&readreceipt_senders))
+		return;
+	array_foreach_elem(&readreceipt_senders, sender) {
+		boxes = array_get(&sender->session_boxes, &count);
+		for (i = 0; i < count; i++) {
+			if (boxes[i] == box) {
+				array_delete(&sender->session_boxes, i, 1);
+				break;
+			}
+		}
+		/* a job holds a mailbox only while it runs, never across
+		   the ioloop, so none can hold this one now */
+		i_assert(sender->job == NULL || sender->job->box != box);
+	}
 }
 
 /* ---- doveadm */

@@ -28,6 +28,10 @@ void readreceipt_sender_add(struct readreceipt_sender *sender,
 			    struct mailbox *box,
 			    const ARRAY_TYPE(uint32_t) *uids);
 
+/* The session closes box (one of its own instances): the sender stops
+   using it. */
+void readreceipt_sender_box_closed(struct mailbox *box);
+
 /* Send, now and synchronously, every owed receipt of box (doveadm).
    Stops at the first temporary failure. *sent_r counts receipts sent.
    Returns 0, or -1 with *error_r when something was left owed by a

@@ -321,6 +321,14 @@ readreceipt_transaction_rollback(struct mailbox_transaction_context *t)
 		readreceipt_transaction_free(rt);
 }
 
+static void readreceipt_mailbox_close(struct mailbox *box)
+{
+	union mailbox_module_context *rbox = READRECEIPT_CONTEXT_REQUIRE(box);
+
+	readreceipt_sender_box_closed(box);
+	rbox->super.close(box);
+}
+
 void readreceipt_mailbox_allocated(struct mailbox *box)
 {
 	struct readreceipt_user *ruser =
@@ -338,5 +346,6 @@ void readreceipt_mailbox_allocated(struct mailbox *box)
 	box->vlast = &rbox->super;
 	v->transaction_commit = readreceipt_transaction_commit;
 	v->transaction_rollback = readreceipt_transaction_rollback;
+	v->close = readreceipt_mailbox_close;
 	MODULE_CONTEXT_SET_SELF(box, readreceipt_storage_module, rbox);
 }

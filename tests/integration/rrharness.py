@@ -394,6 +394,8 @@ class SinkMessage:
         self.time = info["time"]
         # the session had switched to TLS (STARTTLS) before MAIL FROM
         self.tls = bool(info.get("tls"))
+        # the client's address and port: one per connection
+        self.peer = tuple(info["peer"]) if info.get("peer") else None
         self.raw = raw
         self.msg = email.message_from_bytes(raw, policy=email.policy.default)
 
@@ -413,15 +415,17 @@ class SmtpSink:
     with set_data_delay()); a message counts as arrived only once its 250
     was written to a connection still open. tls: offer STARTTLS with a
     self-signed certificate made at start (cert_file); require_tls: refuse
-    MAIL FROM before it."""
+    MAIL FROM before it. idle_timeout: seconds of client silence before
+    the sink closes the connection."""
 
     def __init__(self, directory, mode="accept", data_delay=0, tls=False,
-                 require_tls=False):
+                 require_tls=False, idle_timeout=None):
         self.directory = os.path.abspath(directory)
         self.mode = mode
         self.data_delay = data_delay
         self.tls = tls
         self.require_tls = require_tls
+        self.idle_timeout = idle_timeout
         self.msg_dir = os.path.join(self.directory, "messages")
         self.pidfile = os.path.join(self.directory, "sink.pid")
         self.portfile = os.path.join(self.directory, "sink.port")
@@ -448,6 +452,8 @@ class SmtpSink:
             cmd += ["--tls", "--cert-dir", self.directory]
         if self.require_tls:
             cmd += ["--require-tls"]
+        if self.idle_timeout is not None:
+            cmd += ["--idle-timeout", str(self.idle_timeout)]
         with open(self.logfile, "ab") as log:
             self.proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,

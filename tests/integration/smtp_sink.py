@@ -299,7 +299,8 @@ async def serve(args):
 
         def factory():
             smtp = RecordingSMTP(handler, hostname=SINK_HOSTNAME,
-                                 ident="readreceipt test sink", timeout=60,
+                                 ident="readreceipt test sink",
+                                 timeout=args.idle_timeout,
                                  tls_context=tls_context)
             smtp.require_tls = args.require_tls
             return smtp
@@ -338,6 +339,9 @@ def main():
     parser.add_argument("--portfile")
     parser.add_argument("--data-delay", type=float, default=0.0,
                         help="seconds to wait before the reply to DATA")
+    parser.add_argument("--idle-timeout", type=float, default=60.0,
+                        help="seconds of client silence before the sink "
+                             "closes the connection (without a reply)")
     parser.add_argument("--tls", action="store_true",
                         help="offer STARTTLS (self-signed certificate)")
     parser.add_argument("--require-tls", action="store_true",

@@ -885,6 +885,62 @@ def test_submission_host_with_starttls(workdir, sink, make_sink):
         assert not dc.problems(offset)
 
 
+def test_receipts_in_a_burst_share_one_connection(doveadm, new_user,
+                                                  make_sink):
+    """Receipts that follow each other closely go over one connection to
+    the relay (one transaction after the other); a connection left idle
+    for more than two seconds is closed, and the next receipt opens a new
+    one."""
+    relay_sink = make_sink()
+    user = new_user(readreceipt_submission_host=relay_sink.address, **AUTO)
+    mids = [user.deliver(subject="burst %d" % i) for i in range(4)]
+    offset = user.dovecot.log_size()
+    conn = user.imap()
+    try:
+        for seq in ("1", "2", "3"):
+            fetch_body(conn, seq)
+        burst = [assert_one_receipt(user, mid, sink=relay_sink)
+                 for mid in mids[:3]]
+        assert len({r.peer for r in burst}) == 1, \
+            [r.peer for r in burst]
+        time.sleep(scaled(3))
+        fetch_body(conn, "4")
+        later = assert_one_receipt(user, mids[3], sink=relay_sink)
+        assert later.peer != burst[0].peer, \
+            "the idle connection was used again after 3 s"
+    finally:
+        conn.logout()
+    for mid in mids:
+        wait_for_decision(user, mid, "sent")
+    assert owed(user) == []
+    assert not user.dovecot.problems(offset)
+
+
+def test_relay_that_closed_the_idle_connection(doveadm, new_user, make_sink):
+    """A relay that closes an idle connection sooner than the module would:
+    the next receipt goes out over a new connection, at once, and nothing
+    is logged as a problem."""
+    relay_sink = make_sink(idle_timeout=0.5)
+    user = new_user(readreceipt_submission_host=relay_sink.address, **AUTO)
+    first, second = user.deliver(), user.deliver()
+    offset = user.dovecot.log_size()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        one = assert_one_receipt(user, first, sink=relay_sink)
+        # the relay has closed it by now; the module still had it
+        time.sleep(1.2)
+        fetch_body(conn, "2")
+        two = assert_one_receipt(user, second, sink=relay_sink)
+        assert one.peer != two.peer
+        line, _ = wait_for_decision(user, second, "sent")
+        assert line["trigger"] == "open"
+    finally:
+        conn.logout()
+    assert owed(user) == []
+    assert not user.dovecot.problems(offset)
+
+
 SENDMAIL_SCRIPT = """#!/usr/bin/python3
 import json, os, sys, time
 data = sys.stdin.buffer.read()
