@@ -916,6 +916,37 @@ def test_receipts_in_a_burst_share_one_connection(doveadm, new_user,
     assert not user.dovecot.problems(offset)
 
 
+def test_session_closes_the_mailbox_while_receipts_wait(doveadm, new_user,
+                                                        make_sink):
+    """The sender records in the session's own open mailbox; when the
+    session closes that mailbox while one receipt is at the relay and
+    another waits behind it, both still go out and are recorded."""
+    slow = make_sink(data_delay=1.0)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_submission_timeout=10, **AUTO)
+    first, second = user.deliver(), user.deliver()
+    offset = user.dovecot.log_size()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        fetch_body(conn, "2")
+        slow.wait_received(1)
+        imap_check(conn.close())
+        assert_one_receipt(user, first, sink=slow)
+        assert_one_receipt(user, second, sink=slow)
+        for mid in (first, second):
+            line, _ = wait_for_decision(user, mid, "sent")
+            assert line["trigger"] == "open"
+        wait_until(lambda: owed(user) == [], scaled(5),
+                   what="both receipts recorded as sent")
+        imap_check(conn.noop())
+    finally:
+        conn.logout()
+    assert flush(user) == 0
+    assert len(slow.messages()) == 2
+    assert not user.dovecot.problems(offset)
+
+
 def test_relay_that_closed_the_idle_connection(doveadm, new_user, make_sink):
     """A relay that closes an idle connection sooner than the module would:
     the next receipt goes out over a new connection, at once, and nothing
