@@ -59,7 +59,10 @@ class SmtpCounter(asyncio.Protocol):
                 return
             line, self.buf = self.buf[:i], self.buf[i + 2:]
             verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
+            if verb == b"EHLO":
+                # PIPELINING, as Postfix and Exim offer by default
+                self.transport.write(b"250-count-sink\r\n250 PIPELINING\r\n")
+            elif verb == b"HELO":
                 self.transport.write(b"250 count-sink\r\n")
             elif verb == b"DATA":
                 self.in_data = True

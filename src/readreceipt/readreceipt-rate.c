@@ -23,6 +23,10 @@
    10-digit time and a newline), so that it is not rewritten again at the
    next receipt; a limit above this many is counted up to what is read */
 #define READRECEIPT_RATE_COMPACT_MAX_LINES (READRECEIPT_RATE_FILE_MAX / 2 / 11)
+/* A line that counts is a send time of the past hour: ten digits (from
+   2001 to 2286) and a newline. A file of N bytes counts at most N / 11
+   sends, so one that small is not read at all. */
+#define READRECEIPT_RATE_LINE_SIZE 11
 
 struct readreceipt_rate_file {
 	/* the send times of the hour before now, oldest first */
@@ -93,6 +97,15 @@ static const char *readreceipt_rate_path(struct mail_user *user)
 	return t_strconcat(dir, "/", READRECEIPT_RATE_FNAME, NULL);
 }
 
+/* The size of the file at path, 0 when it does not exist (or cannot be
+   looked at: reading it would fail the same way). */
+static off_t readreceipt_rate_file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 ? 0 : st.st_size;
+}
+
 int readreceipt_rate_check(struct mail_user *user, unsigned int max_per_hour,
 			   time_t now)
 {
@@ -100,6 +113,9 @@ int readreceipt_rate_check(struct mail_user *user, unsigned int max_per_hour,
 	const char *path;
 
 	if (max_per_hour == 0 || (path = readreceipt_rate_path(user)) == NULL)
+		return 1;
+	if ((uint64_t)readreceipt_rate_file_size(path) /
+	    READRECEIPT_RATE_LINE_SIZE < max_per_hour)
 		return 1;
 	readreceipt_rate_read(path, now, &file);
 	return array_count(&file.times) < max_per_hour ? 1 : 0;
@@ -132,18 +148,24 @@ int readreceipt_rate_add(struct mail_user *user, unsigned int max_per_hour,
 	struct readreceipt_rate_file file;
 	const char *path, *line;
 	uint64_t t = now;
+	off_t size;
 
 	if (max_per_hour == 0 || (path = readreceipt_rate_path(user)) == NULL)
 		return 0;
-	readreceipt_rate_read(path, now, &file);
-	if (file.truncated ||
-	    (uint64_t)file.lines + 1 > 2 * (uint64_t)max_per_hour +
-	    READRECEIPT_RATE_COMPACT_SLACK) {
-		array_push_back(&file.times, &t);
-		return readreceipt_rate_compact(path, max_per_hour, &file,
-						error_r);
+	size = readreceipt_rate_file_size(path);
+	if (size > READRECEIPT_RATE_FILE_MAX ||
+	    (uint64_t)size / READRECEIPT_RATE_LINE_SIZE + 1 >
+	    2 * (uint64_t)max_per_hour + READRECEIPT_RATE_COMPACT_SLACK) {
+		/* a compaction may be due: count the lines */
+		readreceipt_rate_read(path, now, &file);
+		if (file.truncated ||
+		    (uint64_t)file.lines + 1 > 2 * (uint64_t)max_per_hour +
+		    READRECEIPT_RATE_COMPACT_SLACK) {
+			array_push_back(&file.times, &t);
+			return readreceipt_rate_compact(path, max_per_hour,
+							&file, error_r);
+		}
 	}
-
 	line = t_strdup_printf("%llu\n", (unsigned long long)t);
 	return readreceipt_outbox_append_file(path, line, strlen(line),
 					      error_r);

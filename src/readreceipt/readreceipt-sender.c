@@ -89,9 +89,9 @@ struct readreceipt_sender {
 	struct mail_user *user;
 	struct readreceipt_user *ruser;
 	ARRAY(struct readreceipt_sender_item) queue;
-	/* the session's own open mailboxes in which receipts became owed:
-	   the record is read and written there, without opening the
-	   mailbox again, until the session closes it */
+	/* the session's own mailbox instances (those the module watches):
+	   the record is read and written in one that is open, without
+	   opening the mailbox again */
 	ARRAY(struct mailbox *) session_boxes;
 	struct readreceipt_job *job;
 	struct timeout *to_run;
@@ -530,7 +530,7 @@ readreceipt_sender_open(struct readreceipt_sender *sender, const char *vname,
 	bool prev_busy = ruser->busy;
 
 	array_foreach_elem(&sender->session_boxes, box) {
-		if (strcmp(box->vname, vname) == 0) {
+		if (box->opened && strcmp(box->vname, vname) == 0) {
 			*own_r = FALSE;
 			return box;
 		}
@@ -785,16 +785,8 @@ void readreceipt_sender_add(struct readreceipt_sender *sender,
 			    struct mailbox *box,
 			    const ARRAY_TYPE(uint32_t) *uids)
 {
-	struct mailbox *session_box;
 	uint32_t uid;
-	bool found = FALSE;
 
-	array_foreach_elem(&sender->session_boxes, session_box) {
-		if (session_box == box)
-			found = TRUE;
-	}
-	if (!found && box->opened)
-		array_push_back(&sender->session_boxes, &box);
 	array_foreach_elem(uids, uid)
 		readreceipt_sender_push(sender, box->vname, uid, TRUE);
 	if (array_count(uids) > 0 && sender->to_retry == NULL)
@@ -928,26 +920,28 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 	i_free(sender);
 }
 
-void readreceipt_sender_box_closed(struct mailbox *box)
+void readreceipt_sender_box_allocated(struct readreceipt_sender *sender,
+				      struct mailbox *box)
 {
-	struct readreceipt_sender *sender;
+	array_push_back(&sender->session_boxes, &box);
+}
+
+void readreceipt_sender_box_freed(struct readreceipt_sender *sender,
+				  struct mailbox *box)
+{
 	struct mailbox *const *boxes;
 	unsigned int i, count;
 
-	if (!array_is_created(&readreceipt_senders))
-		return;
-	array_foreach_elem(&readreceipt_senders, sender) {
-		boxes = array_get(&sender->session_boxes, &count);
-		for (i = 0; i < count; i++) {
-			if (boxes[i] == box) {
-				array_delete(&sender->session_boxes, i, 1);
-				break;
-			}
+	boxes = array_get(&sender->session_boxes, &count);
+	for (i = 0; i < count; i++) {
+		if (boxes[i] == box) {
+			array_delete(&sender->session_boxes, i, 1);
+			break;
 		}
-		/* a job holds a mailbox only while it runs, never across
-		   the ioloop, so none can hold this one now */
-		i_assert(sender->job == NULL || sender->job->box != box);
 	}
+	/* a job holds a mailbox only while it runs, never across the
+	   ioloop, so none can hold this one now */
+	i_assert(sender->job == NULL || sender->job->box != box);
 }
 
 /* ---- doveadm */

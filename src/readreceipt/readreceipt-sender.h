@@ -28,9 +28,13 @@ void readreceipt_sender_add(struct readreceipt_sender *sender,
 			    struct mailbox *box,
 			    const ARRAY_TYPE(uint32_t) *uids);
 
-/* The session closes box (one of its own instances): the sender stops
-   using it. */
-void readreceipt_sender_box_closed(struct mailbox *box);
+/* The session allocated box (an instance the module watches): while it
+   is open, the sender reads and writes records of that mailbox in it.
+   Freed: the sender stops using it. */
+void readreceipt_sender_box_allocated(struct readreceipt_sender *sender,
+				      struct mailbox *box);
+void readreceipt_sender_box_freed(struct readreceipt_sender *sender,
+				  struct mailbox *box);
 
 /* Send, now and synchronously, every owed receipt of box (doveadm).
    Stops at the first temporary failure. *sent_r counts receipts sent.

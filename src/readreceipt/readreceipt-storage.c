@@ -321,12 +321,15 @@ readreceipt_transaction_rollback(struct mailbox_transaction_context *t)
 		readreceipt_transaction_free(rt);
 }
 
-static void readreceipt_mailbox_close(struct mailbox *box)
+static void readreceipt_mailbox_free(struct mailbox *box)
 {
 	union mailbox_module_context *rbox = READRECEIPT_CONTEXT_REQUIRE(box);
+	struct readreceipt_user *ruser =
+		readreceipt_user_get(box->storage->user);
 
-	readreceipt_sender_box_closed(box);
-	rbox->super.close(box);
+	if (ruser->sender != NULL)
+		readreceipt_sender_box_freed(ruser->sender, box);
+	rbox->super.free(box);
 }
 
 void readreceipt_mailbox_allocated(struct mailbox *box)
@@ -346,6 +349,8 @@ void readreceipt_mailbox_allocated(struct mailbox *box)
 	box->vlast = &rbox->super;
 	v->transaction_commit = readreceipt_transaction_commit;
 	v->transaction_rollback = readreceipt_transaction_rollback;
-	v->close = readreceipt_mailbox_close;
+	v->free = readreceipt_mailbox_free;
 	MODULE_CONTEXT_SET_SELF(box, readreceipt_storage_module, rbox);
+	if (ruser->sender != NULL)
+		readreceipt_sender_box_allocated(ruser->sender, box);
 }
