@@ -8,8 +8,9 @@ harness' SMTP sink, which parses and stores every message with two fsyncs
 (about 1.5 ms of CPU per receipt in Python): a real relay runs on another
 host, and the load case has two CPUs for the client, both Dovecot instances
 and the relay. The module's receipts are still counted and checked against
-its decision events. Without PIPELINING, CHUNKING or STARTTLS: Dovecot's
-SMTP client then sends one command at a time and the data in one DATA.
+its decision events. It offers PIPELINING, as Postfix and Exim do by
+default (Dovecot's SMTP client then sends MAIL, RCPT and DATA together),
+and no CHUNKING or STARTTLS: the data goes in one DATA.
 
 CountingSink is the part of rrharness.SmtpSink's interface that the load
 case uses (start, stop, pid, port, address, messages, clear). It runs

@@ -338,8 +338,7 @@ class ServerCpu:
                 name = "?"
             self.by_name[name] = self.by_name.get(name, 0.0) + \
                 (ns - self.before.get(pid, 0)) / 1e9
-        return sum(ns - self.before.get(pid, 0)
-                   for pid, ns in after.items()) / 1e9
+        return sum(self.by_name.values())
 
 
 def percentile(values, p):

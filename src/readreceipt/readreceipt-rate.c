@@ -106,6 +106,15 @@ static off_t readreceipt_rate_file_size(const char *path)
 	return stat(path, &st) < 0 ? 0 : st.st_size;
 }
 
+/* TRUE when a file of lines lines (one more about to be appended) is to
+   be compacted. */
+static bool
+readreceipt_rate_compact_due(uint64_t lines, unsigned int max_per_hour)
+{
+	return lines + 1 > 2 * (uint64_t)max_per_hour +
+		READRECEIPT_RATE_COMPACT_SLACK;
+}
+
 int readreceipt_rate_check(struct mail_user *user, unsigned int max_per_hour,
 			   time_t now)
 {
@@ -154,13 +163,13 @@ int readreceipt_rate_add(struct mail_user *user, unsigned int max_per_hour,
 		return 0;
 	size = readreceipt_rate_file_size(path);
 	if (size > READRECEIPT_RATE_FILE_MAX ||
-	    (uint64_t)size / READRECEIPT_RATE_LINE_SIZE + 1 >
-	    2 * (uint64_t)max_per_hour + READRECEIPT_RATE_COMPACT_SLACK) {
+	    readreceipt_rate_compact_due((uint64_t)size /
+					 READRECEIPT_RATE_LINE_SIZE,
+					 max_per_hour)) {
 		/* a compaction may be due: count the lines */
 		readreceipt_rate_read(path, now, &file);
 		if (file.truncated ||
-		    (uint64_t)file.lines + 1 > 2 * (uint64_t)max_per_hour +
-		    READRECEIPT_RATE_COMPACT_SLACK) {
+		    readreceipt_rate_compact_due(file.lines, max_per_hour)) {
 			array_push_back(&file.times, &t);
 			return readreceipt_rate_compact(path, max_per_hour,
 							&file, error_r);

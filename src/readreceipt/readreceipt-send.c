@@ -266,7 +266,8 @@ static void readreceipt_relay_release(struct readreceipt_relay *relay,
 }
 
 static void
-readreceipt_send_smtp(struct readreceipt_send *send, struct mail_user *user,
+readreceipt_send_smtp(struct readreceipt_send *send,
+		      struct readreceipt_relay *relay, struct mail_user *user,
 		      const struct readreceipt_settings *set,
 		      const struct smtp_submit_settings *smtp_set,
 		      const char *host_port,
@@ -285,6 +286,8 @@ readreceipt_send_smtp(struct readreceipt_send *send, struct mail_user *user,
 	const char *host;
 	in_port_t port;
 
+	/* only SMTP has a connection to keep */
+	send->relay = relay;
 	send->host = p_strdup(send->pool, host_port);
 	if (net_str2hostport(host_port, READRECEIPT_SMTP_PORT_DEFAULT,
 			     &host, &port) < 0) {
@@ -414,21 +417,17 @@ readreceipt_send_start(struct readreceipt_relay *relay,
 	send->callback = callback;
 	send->context = context;
 	send->status = -1;
-	/* sendmail_path runs a program per receipt: no connection to keep */
-	send->relay = relay;
 
 	if (host == NULL || host[0] == '\0')
 		host = smtp_set == NULL ? NULL : smtp_set->submission_host;
 	if (readreceipt_send_parse_recipients(recipients, &addrs,
 					      &error) < 0) {
-		send->relay = NULL;
 		readreceipt_send_fail(send, 0, error);
 		readreceipt_send_finish_later(send);
 	} else if (host != NULL && host[0] != '\0') {
-		readreceipt_send_smtp(send, user, set, smtp_set, host, &addrs,
-				      message);
+		readreceipt_send_smtp(send, relay, user, set, smtp_set, host,
+				      &addrs, message);
 	} else {
-		send->relay = NULL;
 		readreceipt_send_sendmail(send, user, set, smtp_set, &addrs,
 					  message);
 	}
