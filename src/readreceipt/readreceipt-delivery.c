@@ -4,6 +4,7 @@
 #include "array.h"
 #include "seq-range-array.h"
 #include "mail-storage-private.h"
+#include "raw-storage.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-policy.h"
 #include "readreceipt-message.h"
@@ -262,4 +263,28 @@ void readreceipt_delivery_mailbox_allocated(struct mailbox *box)
 	v->transaction_rollback = readreceipt_delivery_transaction_rollback;
 	MODULE_CONTEXT_SET_SELF(box, readreceipt_delivery_storage_module,
 				rbox);
+}
+
+/* LMTP and LDA read a few headers of the incoming message (From,
+   Message-ID, Subject...) in one pass over its header before delivering
+   it. Adding the headers a decision reads to that pass spares each
+   delivery a second pass over the same header. */
+void readreceipt_delivery_mail_allocated(struct mail *mail)
+{
+	struct mailbox *box = mail->box;
+	struct mail_user *user = box->storage->user;
+	struct mailbox_header_lookup_ctx *ours;
+
+	if (!user->autocreated || user->service == NULL ||
+	    strcmp(box->storage->name, RAW_STORAGE_NAME) != 0 ||
+	    (strcmp(user->service, "lmtp") != 0 &&
+	     strcmp(user->service, "lda") != 0))
+		return;
+
+	/* before mail_set_seq() this stays for the mail's first message,
+	   the only one a raw mail of a delivery has */
+	ours = mailbox_header_lookup_init(box,
+		readreceipt_message_wanted_headers);
+	mail_add_temp_wanted_fields(mail, 0, ours);
+	mailbox_header_lookup_unref(&ours);
 }
