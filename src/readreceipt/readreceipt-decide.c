@@ -2,6 +2,7 @@
 
 #include "lib.h"
 #include "array.h"
+#include "str.h"
 #include "ioloop.h"
 #include "file-lock.h"
 #include "wildcard-match.h"
@@ -14,6 +15,8 @@
 #include "readreceipt-message.h"
 #include "readreceipt-names.h"
 #include "readreceipt-outbox.h"
+#include "readreceipt-rate.h"
+#include "readreceipt-receipt.h"
 #include "readreceipt-queue.h"
 #include "readreceipt-decide.h"
 
@@ -48,12 +51,14 @@ struct readreceipt_decide {
 	struct mail_index_view *fresh_view;
 	ARRAY(struct readreceipt_decide_event) events;
 	ARRAY_TYPE(uint32_t) owed;
+	ARRAY_TYPE(readreceipt_claim) claims;
 
 	/* readreceipt_exclude matches the mailbox; known once a message is
 	   read (expunges and client flags never need it) */
 	bool excluded:1;
 	bool excluded_known:1;
 	bool hint_added:1;
+	bool claim_allowed:1;
 };
 
 /* One message as the decision reads it. */
@@ -101,7 +106,13 @@ readreceipt_decide_begin(struct mailbox_transaction_context *t)
 	dec->set = readreceipt_user_policy(dec->ruser);
 	p_array_init(&dec->events, pool, 4);
 	p_array_init(&dec->owed, pool, 4);
+	p_array_init(&dec->claims, pool, 1);
 	return dec;
+}
+
+void readreceipt_decide_allow_claim(struct readreceipt_decide *dec)
+{
+	dec->claim_allowed = TRUE;
 }
 
 static void
@@ -287,10 +298,11 @@ readreceipt_decide_queue_write(struct readreceipt_decide *dec, uint32_t uid,
 }
 
 /* Record the receipt of the current mail as owed, with $MDNSent, in the
-   transaction. */
+   transaction; claimed: as being sent by this process since now. */
 static int
 readreceipt_decide_owe(struct readreceipt_decide *dec, bool manual,
-		       enum readreceipt_trigger trigger, const char **error_r)
+		       bool claimed, enum readreceipt_trigger trigger,
+		       const char **error_r)
 {
 	struct readreceipt_record rec;
 
@@ -302,14 +314,55 @@ readreceipt_decide_owe(struct readreceipt_decide *dec, bool manual,
 		dec->hint_added = TRUE;
 	}
 	i_zero(&rec);
-	rec.state = READRECEIPT_RECORD_OWED;
+	rec.state = claimed ? READRECEIPT_RECORD_SENDING :
+		READRECEIPT_RECORD_OWED;
 	rec.flags = manual ? READRECEIPT_RECORD_FLAG_MANUAL : 0;
 	rec.trigger = trigger;
 	rec.wait = READRECEIPT_RECORD_WAIT_NEW;
 	rec.stamp = ioloop_time;
 	readreceipt_decide_write(dec, &rec, TRUE);
-	array_push_back(&dec->owed, &dec->mail->uid);
+	if (!claimed)
+		array_push_back(&dec->owed, &dec->mail->uid);
 	return 0;
+}
+
+/* Claim the current mail's receipt at once when the session allows it
+   (readreceipt_decide_allow_claim), building its MDN from the header just
+   read. Returns TRUE when the claim is in dec->claims. */
+static bool
+readreceipt_decide_claim(struct readreceipt_decide *dec,
+			 const struct readreceipt_decide_msg *msg,
+			 enum readreceipt_trigger trigger)
+{
+	struct readreceipt_claim *claim;
+	const char *error;
+	string_t *mdn;
+
+	if (!dec->claim_allowed || array_count(&dec->claims) > 0)
+		return FALSE;
+	/* past the hourly limit the sender says so, as for any receipt */
+	if (readreceipt_rate_check(dec->box->storage->user,
+				   dec->set->max_per_hour, ioloop_time) == 0)
+		return FALSE;
+	mdn = str_new(dec->pool, 2048);
+	if (readreceipt_receipt_build(dec->mail, dec->set, &msg->info,
+				      &msg->verdict, TRUE, mdn, &error) < 0) {
+		/* owed as usual: the sender builds it and says why not */
+		return FALSE;
+	}
+	claim = array_append_space(&dec->claims);
+	claim->uid = dec->mail->uid;
+	claim->stamp = ioloop_time;
+	claim->trigger = trigger;
+	claim->reason = p_strdup(dec->pool, msg->verdict.reason);
+	claim->message_id = p_strdup(dec->pool,
+		readreceipt_event_message_id(msg->info.message_id));
+	claim->recipient = p_strdup(dec->pool,
+		readreceipt_event_addresses(&msg->verdict.recipients));
+	claim->mdn = mdn;
+	readreceipt_receipt_copy_addrs(dec->pool, &claim->recipients,
+				       &msg->verdict.recipients);
+	return TRUE;
 }
 
 static void
@@ -378,6 +431,7 @@ readreceipt_decide_send(struct readreceipt_decide *dec, uint32_t uid,
 {
 	struct readreceipt_record rec;
 	const char *error;
+	bool claimed;
 	int ret;
 
 	if (dec->set->user_email == NULL) {
@@ -395,8 +449,13 @@ readreceipt_decide_send(struct readreceipt_decide *dec, uint32_t uid,
 					 READRECEIPT_REASON_ALREADY_SENT, NULL);
 		return;
 	}
-	if (ret < 0 || readreceipt_decide_owe(dec, FALSE, trigger,
+	claimed = ret > 0 && readreceipt_decide_claim(dec, msg, trigger);
+	if (ret < 0 || readreceipt_decide_owe(dec, FALSE, claimed, trigger,
 					      &error) < 0) {
+		if (claimed) {
+			array_delete(&dec->claims,
+				     array_count(&dec->claims) - 1, 1);
+		}
 		readreceipt_decide_event(dec, uid, msg, trigger, "failed",
 					 ret < 0 ? READRECEIPT_REASON_LOCK :
 					 READRECEIPT_REASON_STORAGE, error);
@@ -549,7 +608,7 @@ int readreceipt_decide_answer(struct readreceipt_decide *dec, uint32_t uid,
 			READRECEIPT_REASON_NO_USER_EMAIL, *error_r);
 		return -1;
 	}
-	if (readreceipt_decide_owe(dec, TRUE, trigger, error_r) < 0) {
+	if (readreceipt_decide_owe(dec, TRUE, FALSE, trigger, error_r) < 0) {
 		readreceipt_decide_event(dec, uid, &msg, trigger, "failed",
 					 READRECEIPT_REASON_STORAGE, *error_r);
 		return -1;
@@ -617,6 +676,7 @@ void readreceipt_decide_precommit(struct readreceipt_decide *dec)
 			"%s: %s", dec->box->vname,
 			mailbox_get_last_internal_error(dec->box, NULL));
 		array_clear(&dec->owed);
+		array_clear(&dec->claims);
 	}
 	dec->ruser->busy = prev_busy;
 }
@@ -632,6 +692,7 @@ readreceipt_decide_end(struct readreceipt_decide *dec, bool committed)
 	if (!committed) {
 		/* nothing was decided after all */
 		array_clear(&dec->owed);
+		array_clear(&dec->claims);
 		return &dec->owed;
 	}
 	array_foreach(&dec->events, ev) {
@@ -648,6 +709,12 @@ readreceipt_decide_end(struct readreceipt_decide *dec, bool committed)
 		readreceipt_event_decision(dec->ruser->event, &dinfo);
 	}
 	return &dec->owed;
+}
+
+const ARRAY_TYPE(readreceipt_claim) *
+readreceipt_decide_claims(struct readreceipt_decide *dec)
+{
+	return &dec->claims;
 }
 
 void readreceipt_decide_free(struct readreceipt_decide **_dec)

@@ -17,9 +17,32 @@ struct mailbox;
 struct mailbox_transaction_context;
 struct readreceipt_decide;
 
+/* A receipt claimed by the decision itself: its record is written as
+   being sent (since stamp) in the transaction that set \Seen, and its MDN
+   is built from the header the decision read, so that the sender needs
+   neither the lock nor the message again if it starts at once. */
+struct readreceipt_claim {
+	uint32_t uid;
+	time_t stamp;
+	enum readreceipt_trigger trigger;
+	/* for the event */
+	const char *reason;
+	const char *message_id;
+	const char *recipient;
+	/* the receipt and its envelope recipients */
+	string_t *mdn;
+	ARRAY_TYPE(const_string) recipients;
+};
+ARRAY_DEFINE_TYPE(readreceipt_claim, struct readreceipt_claim);
+
 /* Start deciding for t (which the module watches). */
 struct readreceipt_decide *
 readreceipt_decide_begin(struct mailbox_transaction_context *t);
+
+/* The first receipt this transaction owes may be claimed at once: the
+   session sends from its ioloop right after the command and nothing is
+   queued before it. */
+void readreceipt_decide_allow_claim(struct readreceipt_decide *dec);
 
 /* Messages that newly got \Seen in t: uids holds at most seen_count UIDs;
    more than readreceipt_bulk_limit in an IMAP session is "mark as read":
@@ -49,6 +72,10 @@ void readreceipt_decide_precommit(struct readreceipt_decide *dec);
    readreceipt_decide_free()). */
 const ARRAY_TYPE(uint32_t) *
 readreceipt_decide_end(struct readreceipt_decide *dec, bool committed);
+/* After readreceipt_decide_end(): the receipts claimed at once (none if
+   the transaction did not commit); valid until readreceipt_decide_free(). */
+const ARRAY_TYPE(readreceipt_claim) *
+readreceipt_decide_claims(struct readreceipt_decide *dec);
 void readreceipt_decide_free(struct readreceipt_decide **dec);
 
 /* Apply an answer outside a client's transaction (doveadm): its own

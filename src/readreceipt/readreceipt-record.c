@@ -23,6 +23,13 @@ bool readreceipt_record_claimable(const struct readreceipt_record *rec,
 		READRECEIPT_RECORD_CLAIM_STALE_EXTRA_SECS;
 }
 
+bool readreceipt_record_claimed_at(const struct readreceipt_record *rec,
+				   time_t stamp)
+{
+	return rec->state == READRECEIPT_RECORD_SENDING &&
+		(uint64_t)rec->stamp == (uint64_t)stamp;
+}
+
 const char *readreceipt_record_wait_reason(const struct readreceipt_record *rec,
 					   time_t now,
 					   unsigned int timeout_secs)

@@ -57,6 +57,11 @@ struct readreceipt_record {
    claim is stale (the claiming process died). */
 bool readreceipt_record_claimable(const struct readreceipt_record *rec,
 				  time_t now, unsigned int timeout_secs);
+/* TRUE when rec is the claim taken at stamp: still being sent by the
+   process that took it, not taken over by another after it turned stale
+   (a takeover writes its own, later stamp). */
+bool readreceipt_record_claimed_at(const struct readreceipt_record *rec,
+				   time_t stamp);
 /* TRUE when a receipt is owed or being sent. */
 bool readreceipt_record_is_owed(const struct readreceipt_record *rec);
 

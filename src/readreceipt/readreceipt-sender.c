@@ -14,6 +14,7 @@
 #include "readreceipt-settings.h"
 #include "readreceipt-policy.h"
 #include "readreceipt-mdn.h"
+#include "readreceipt-receipt.h"
 #include "readreceipt-user.h"
 #include "readreceipt-refresh.h"
 #include "readreceipt-names.h"
@@ -23,6 +24,7 @@
 #include "readreceipt-rate.h"
 #include "readreceipt-send.h"
 #include "readreceipt-queue.h"
+#include "readreceipt-decide.h"
 #include "readreceipt-sender.h"
 
 #include <time.h>
@@ -31,6 +33,11 @@
 #define READRECEIPT_SENDER_RETRY_SECS 60
 /* after readreceipt_max_per_hour was reached */
 #define READRECEIPT_SENDER_RATE_RETRY_SECS 300
+/* A receipt its decision claimed goes out as it was built if it starts
+   within this many seconds of the claim; one that waited longer (behind
+   a slow relay) is checked and built again under the lock, like any
+   claim, so that it never outlives readreceipt_submission_timeout. */
+#define READRECEIPT_SENDER_CLAIM_FRESH_SECS 1
 
 enum readreceipt_job_start {
 	/* nothing to send: done, gone, or claimed by another process */
@@ -56,6 +63,9 @@ struct readreceipt_sender_item {
 	/* the first try by the process that decided it: the event keeps
 	   the decision's trigger; any later try is a "flush" */
 	bool first;
+	/* claimed by the decision (its own pool), else NULL */
+	pool_t claim_pool;
+	const struct readreceipt_claim *claim;
 };
 
 struct readreceipt_job {
@@ -70,6 +80,8 @@ struct readreceipt_job {
 	const char *vname;
 	uint32_t uid;
 	bool first;
+	/* the stamp of the claim the decision took, 0 if none */
+	time_t claim_stamp;
 
 	/* for the event */
 	enum readreceipt_trigger trigger;
@@ -109,22 +121,6 @@ static struct readreceipt_relay *readreceipt_sender_relay = NULL;
 static void readreceipt_sender_kick(struct readreceipt_sender *sender);
 
 /* Copy the addresses of src into dest, allocated from pool. */
-static void
-readreceipt_sender_copy_addrs(pool_t pool, ARRAY_TYPE(const_string) *dest,
-			      const ARRAY_TYPE(const_string) *src)
-{
-	const char *addr;
-
-	p_array_init(dest, pool, array_is_created(src) ?
-		     array_count(src) : 1);
-	if (!array_is_created(src))
-		return;
-	array_foreach_elem(src, addr) {
-		addr = p_strdup(pool, addr);
-		array_push_back(dest, &addr);
-	}
-}
-
 static void
 readreceipt_job_emit(struct readreceipt_job *job, const char *decision,
 		     const char *reason, const char *error)
@@ -172,29 +168,6 @@ readreceipt_job_write(struct readreceipt_job *job,
 	return 1;
 }
 
-static buffer_t *readreceipt_job_read_header(struct mail *mail)
-{
-	struct message_size hdr_size;
-	struct istream *input;
-	const unsigned char *data;
-	buffer_t *buf;
-	size_t size;
-
-	if (mail_get_hdr_stream(mail, &hdr_size, &input) < 0)
-		return NULL;
-	buf = t_buffer_create(I_MIN(hdr_size.physical_size,
-				    READRECEIPT_MDN_HEADERS_MAX) + 1);
-	while (buf->used < READRECEIPT_MDN_HEADERS_MAX &&
-	       buf->used < hdr_size.physical_size &&
-	       i_stream_read_more(input, &data, &size) > 0) {
-		size = I_MIN(size, READRECEIPT_MDN_HEADERS_MAX - buf->used);
-		size = I_MIN(size, hdr_size.physical_size - buf->used);
-		buffer_append(buf, data, size);
-		i_stream_skip(input, size);
-	}
-	return buf;
-}
-
 /* Read the message and build its MDN into out; verdict_r holds what the
    policy says now. Returns 1, 0 if the message is gone, -1 on error. */
 static int
@@ -209,19 +182,8 @@ readreceipt_job_build(struct readreceipt_job *job,
 	struct mailbox_header_lookup_ctx *headers;
 	struct mailbox_transaction_context *t;
 	struct readreceipt_message_info minfo;
-	struct readreceipt_mdn_input input;
-	struct mailbox_status status;
-	struct mailbox_metadata metadata;
-	buffer_t *header = NULL;
 	struct mail *mail;
 	int ret = 1;
-
-	if (mailbox_get_metadata(job->box, MAILBOX_METADATA_GUID,
-				 &metadata) < 0) {
-		*error_r = mailbox_get_last_internal_error(job->box, NULL);
-		return -1;
-	}
-	mailbox_get_open_status(job->box, STATUS_UIDVALIDITY, &status);
 
 	headers = mailbox_header_lookup_init(job->box,
 		readreceipt_message_wanted_headers);
@@ -251,32 +213,10 @@ readreceipt_job_build(struct readreceipt_job *job,
 	if (verdict_r->action == READRECEIPT_ACTION_NONE ||
 	    verdict_r->action == READRECEIPT_ACTION_SUPPRESS)
 		goto out;
-	if (set->include_headers)
-		header = readreceipt_job_read_header(mail);
-
-	i_zero(&input);
-	input.user_email = set->user_email;
-	input.recipients = array_front(&verdict_r->recipients);
-	input.recipients_count = array_count(&verdict_r->recipients);
-	input.orig_subject = minfo.subject;
-	input.orig_message_id = minfo.message_id;
-	input.orig_original_recipient = minfo.original_recipient;
-	if (header != NULL) {
-		input.orig_header = header->data;
-		input.orig_header_size = header->used;
-	}
-	input.reporting_ua = set->reporting_ua;
-	input.automatic = (rec->flags & READRECEIPT_RECORD_FLAG_MANUAL) == 0;
-	input.include_headers = set->include_headers;
-	input.date = ioloop_time;
-	/* the same for every try, so that a duplicate after a crash can
-	   be recognised */
-	input.message_id = readreceipt_record_message_id(metadata.guid,
-		status.uidvalidity, job->uid, set->user_email, my_hostname);
-	input.boundary = t_strdup_printf("readreceipt-%s-%u-%u",
-		guid_128_to_string(metadata.guid), status.uidvalidity,
-		job->uid);
-	readreceipt_mdn_build(&input, out);
+	if (readreceipt_receipt_build(mail, set, &minfo, verdict_r,
+			(rec->flags & READRECEIPT_RECORD_FLAG_MANUAL) == 0,
+			out, error_r) < 0)
+		ret = -1;
 out:
 	mail_free(&mail);
 	mailbox_transaction_rollback(&t);
@@ -293,23 +233,36 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 	struct file_lock *lock;
 	const char *error;
 	string_t *mdn;
+	bool own_claim;
 	int ret;
 
+	if (job->mdn != NULL) {
+		/* claimed and built by the decision a moment ago */
+		if ((uint64_t)ioloop_time <= (uint64_t)job->claim_stamp +
+		    READRECEIPT_SENDER_CLAIM_FRESH_SECS)
+			return READRECEIPT_JOB_READY;
+		job->mdn = NULL;
+	}
 	ret = readreceipt_outbox_lock(job->user, &lock, error_r);
 	if (ret <= 0) {
 		if (ret == 0)
 			*error_r = "Timed out waiting for the receipt lock";
 		return READRECEIPT_JOB_ERROR;
 	}
-	if (readreceipt_outbox_get_fresh(job->box, job->uid, &rec) == 0 ||
-	    !readreceipt_record_claimable(&rec, ioloop_time,
-					  set->submission_timeout_secs)) {
-		/* gone, sent, or in another process' hands */
+	if (readreceipt_outbox_get_fresh(job->box, job->uid, &rec) == 0) {
+		readreceipt_outbox_unlock(&lock);
+		return READRECEIPT_JOB_SKIP;
+	}
+	own_claim = job->claim_stamp != 0 &&
+		readreceipt_record_claimed_at(&rec, job->claim_stamp);
+	if (!own_claim && !readreceipt_record_claimable(&rec, ioloop_time,
+					set->submission_timeout_secs)) {
+		/* sent, or in another process' hands */
 		readreceipt_outbox_unlock(&lock);
 		return READRECEIPT_JOB_SKIP;
 	}
 	job->trigger = job->first && rec.wait == READRECEIPT_RECORD_WAIT_NEW &&
-		rec.state == READRECEIPT_RECORD_OWED ?
+		(rec.state == READRECEIPT_RECORD_OWED || own_claim) ?
 		rec.trigger : READRECEIPT_TRIGGER_FLUSH;
 
 	mdn = t_str_new(2048);
@@ -361,7 +314,7 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 	/* claimed: from here on no lock is held until the result */
 	job->mdn = str_new(job->pool, str_len(mdn));
 	str_append_str(job->mdn, mdn);
-	readreceipt_sender_copy_addrs(job->pool, &job->recipients,
+	readreceipt_receipt_copy_addrs(job->pool, &job->recipients,
 				      &verdict.recipients);
 	return READRECEIPT_JOB_READY;
 }
@@ -603,6 +556,30 @@ readreceipt_sender_job_callback(int status, const char *error,
 	readreceipt_sender_job_done(job->sender);
 }
 
+static void readreceipt_sender_item_free(struct readreceipt_sender_item *item)
+{
+	i_free(item->vname);
+	if (item->claim_pool != NULL)
+		pool_unref(&item->claim_pool);
+	item->claim = NULL;
+}
+
+/* The job takes over what the decision claimed and built. */
+static void
+readreceipt_job_take_claim(struct readreceipt_job *job,
+			   const struct readreceipt_claim *claim)
+{
+	job->claim_stamp = claim->stamp;
+	job->trigger = claim->trigger;
+	job->reason = p_strdup(job->pool, claim->reason);
+	job->message_id = p_strdup(job->pool, claim->message_id);
+	job->recipient = p_strdup(job->pool, claim->recipient);
+	job->mdn = str_new(job->pool, str_len(claim->mdn));
+	str_append_str(job->mdn, claim->mdn);
+	readreceipt_receipt_copy_addrs(job->pool, &job->recipients,
+				       &claim->recipients);
+}
+
 static bool
 readreceipt_sender_pop(struct readreceipt_sender *sender,
 		       struct readreceipt_sender_item *item_r)
@@ -626,11 +603,16 @@ readreceipt_sender_next_job(struct readreceipt_sender *sender)
 
 	while (readreceipt_sender_pop(sender, &item)) {
 		box = readreceipt_sender_open(sender, item.vname, &own_box);
-		i_free(item.vname);
-		if (box == NULL)
+		if (box == NULL) {
+			/* a claim among them turns stale and is retried */
+			readreceipt_sender_item_free(&item);
 			continue;
+		}
 		job = readreceipt_job_create(box, own_box, item.uid);
 		job->first = item.first;
+		if (item.claim != NULL)
+			readreceipt_job_take_claim(job, item.claim);
+		readreceipt_sender_item_free(&item);
 		return job;
 	}
 	return NULL;
@@ -781,6 +763,48 @@ void readreceipt_sender_start(struct readreceipt_sender *sender)
 	readreceipt_sender_kick(sender);
 }
 
+bool readreceipt_sender_idle(const struct readreceipt_sender *sender)
+{
+	return sender->job == NULL && readreceipt_sender_active == NULL &&
+		array_count(&sender->queue) == 0 && sender->to_retry == NULL &&
+		!sender->scan;
+}
+
+void readreceipt_sender_add_claims(struct readreceipt_sender *sender,
+				   struct mailbox *box,
+				   const ARRAY_TYPE(readreceipt_claim) *claims)
+{
+	const struct readreceipt_claim *claim;
+	struct readreceipt_sender_item *item;
+	struct readreceipt_claim *copy;
+	pool_t pool;
+
+	array_foreach(claims, claim) {
+		pool = pool_alloconly_create("readreceipt claim",
+					     str_len(claim->mdn) + 1024);
+		copy = p_new(pool, struct readreceipt_claim, 1);
+		copy->uid = claim->uid;
+		copy->stamp = claim->stamp;
+		copy->trigger = claim->trigger;
+		copy->reason = p_strdup(pool, claim->reason);
+		copy->message_id = p_strdup(pool, claim->message_id);
+		copy->recipient = p_strdup(pool, claim->recipient);
+		copy->mdn = str_new(pool, str_len(claim->mdn));
+		str_append_str(copy->mdn, claim->mdn);
+		readreceipt_receipt_copy_addrs(pool, &copy->recipients,
+					       &claim->recipients);
+
+		item = array_append_space(&sender->queue);
+		item->vname = i_strdup(box->vname);
+		item->uid = claim->uid;
+		item->first = TRUE;
+		item->claim_pool = pool;
+		item->claim = copy;
+	}
+	if (array_count(claims) > 0)
+		readreceipt_sender_kick(sender);
+}
+
 void readreceipt_sender_add(struct readreceipt_sender *sender,
 			    struct mailbox *box,
 			    const ARRAY_TYPE(uint32_t) *uids)
@@ -900,8 +924,11 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 	if (!relay_failing)
 		readreceipt_sender_drain(sender);
 
+	/* A claim never runs out of the drain's time (it is queued only
+	   when nothing waits before it); were one left here, it would turn
+	   stale and be sent by the next session or flush. */
 	array_foreach_modifiable(&sender->queue, item)
-		i_free(item->vname);
+		readreceipt_sender_item_free(item);
 	array_free(&sender->queue);
 	array_free(&sender->session_boxes);
 	senders = array_get(&readreceipt_senders, &count);
@@ -1024,7 +1051,7 @@ int readreceipt_sender_list_box(struct mailbox *box, pool_t pool,
 				&verdict);
 			entry = array_append_space(entries);
 			entry->uid = uid;
-			readreceipt_sender_copy_addrs(pool,
+			readreceipt_receipt_copy_addrs(pool,
 				&entry->pending.to, &verdict.recipients);
 			entry->pending.subject = p_strdup(pool,
 				minfo.subject == NULL ? "" :

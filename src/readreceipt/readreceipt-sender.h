@@ -11,6 +11,7 @@
    network exchange never does. */
 
 #include "readreceipt-queue.h"
+#include "readreceipt-decide.h"
 
 struct mail_user;
 struct mailbox;
@@ -23,6 +24,15 @@ void readreceipt_sender_destroy(struct readreceipt_sender **sender);
 
 /* Look for what earlier processes left owed, from the ioloop. */
 void readreceipt_sender_start(struct readreceipt_sender *sender);
+/* TRUE when nothing is in flight in the process and nothing waits in the
+   session: a receipt owed now would start right after the command, so
+   its decision may claim it (readreceipt_decide_allow_claim). */
+bool readreceipt_sender_idle(const struct readreceipt_sender *sender);
+/* The decision in box claimed these receipts: send them as built, from
+   the ioloop. */
+void readreceipt_sender_add_claims(struct readreceipt_sender *sender,
+				   struct mailbox *box,
+				   const ARRAY_TYPE(readreceipt_claim) *claims);
 /* The receipts of uids in box became owed: send them from the ioloop. */
 void readreceipt_sender_add(struct readreceipt_sender *sender,
 			    struct mailbox *box,

@@ -248,6 +248,12 @@ readreceipt_transaction_decide(struct mailbox_transaction_context *t,
 	uint32_t uid;
 
 	dec = readreceipt_decide_begin(t);
+	/* An IMAP session sends right after the command: a receipt owed
+	   while nothing waits before it is claimed by the decision itself.
+	   POP3 sends only after QUIT, too late for a claim. */
+	if (ruser->session == READRECEIPT_SESSION_IMAP &&
+	    ruser->sender != NULL && readreceipt_sender_idle(ruser->sender))
+		readreceipt_decide_allow_claim(dec);
 	if (rt->seen_count > 0)
 		readreceipt_decide_seen(dec, &rt->uids, rt->seen_count);
 	if (array_is_created(&rt->answers)) {
@@ -300,8 +306,13 @@ readreceipt_transaction_commit(struct mailbox_transaction_context *t,
 	if (dec != NULL) {
 		owed = readreceipt_decide_end(dec, ret == 0);
 		ruser = readreceipt_user_get(box->storage->user);
-		if (array_count(owed) > 0 && ruser->sender != NULL)
-			readreceipt_sender_add(ruser->sender, box, owed);
+		if (ruser->sender != NULL) {
+			readreceipt_sender_add_claims(ruser->sender, box,
+				readreceipt_decide_claims(dec));
+			if (array_count(owed) > 0)
+				readreceipt_sender_add(ruser->sender, box,
+						       owed);
+		}
 		readreceipt_decide_free(&dec);
 	}
 	if (rt != NULL)

@@ -319,6 +319,59 @@ def test_logout_while_relay_holds_data_reply(doveadm, new_user, make_sink):
     assert flush(user) == 0
 
 
+def fetch_then_logout_in_one_write(conn, seq):
+    """Send FETCH seq (BODY[]) and LOGOUT to the server in one write, so
+    that the session ends before its ioloop runs again: the receipt that
+    the FETCH made owed (and claimed) is sent by the session's end."""
+    conn.send(("f1 FETCH %s (BODY[])\r\nf2 LOGOUT\r\n" % seq).encode())
+    tagged = {}
+    while "f2" not in tagged:
+        line = conn.readline()
+        assert line, "the server closed the connection early: %r" % tagged
+        for tag in ("f1", "f2"):
+            if line.startswith(tag.encode() + b" "):
+                tagged[tag] = line.decode().strip()
+    conn.shutdown()
+    return tagged
+
+
+def test_fetch_and_logout_in_one_write(doveadm, new_user, sink):
+    """A receipt owed right before the session ends leaves once, with the
+    decision's own trigger, and nothing stays owed or claimed."""
+    user = new_user(**AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    tagged = fetch_then_logout_in_one_write(conn, "1")
+    assert tagged["f1"].startswith("f1 OK"), tagged
+    assert tagged["f2"].startswith("f2 OK"), tagged
+    assert_one_receipt(user, mid)
+    line, event = wait_for_decision(user, mid, "sent")
+    assert (line["reason"], line["trigger"]) == ("automatic", "open")
+    assert (event["reason"], event["trigger"]) == ("automatic", "open")
+    assert owed(user) == []
+    assert flush(user) == 0
+    assert "$MDNSent" in user.flags()
+
+
+def test_fetch_and_logout_in_one_write_relay_down(doveadm, new_user,
+                                                  refused_port, sink):
+    """The same with the relay refusing connections: the receipt is owed
+    as "retry" at once (not left claimed for the timeout), and leaves
+    once when the relay is back."""
+    user = new_user(readreceipt_submission_host=relay(refused_port),
+                    readreceipt_submission_timeout=30, **AUTO)
+    mid = user.deliver()
+    conn = user.imap()
+    tagged = fetch_then_logout_in_one_write(conn, "1")
+    assert tagged["f1"].startswith("f1 OK"), tagged
+    line, _ = wait_for_decision(user, mid, "queued", "retry")
+    assert line["trigger"] == "open", line
+    rows = owed(user)
+    assert [(r["uid"], r["reason"]) for r in rows] == [("1", "retry")], rows
+    relay_comes_back(user, sink, mid)
+    assert flush(user) == 0
+
+
 # ---------------------------------------------------------------- 2. the record, not the keyword
 
 def test_clearing_flags_never_sends_a_second_receipt(doveadm, new_user):

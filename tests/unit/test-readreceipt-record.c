@@ -81,6 +81,30 @@ static void test_record_states(void **state ATTR_UNUSED)
 	}
 }
 
+static void test_record_claimed_at(void **state ATTR_UNUSED)
+{
+	const struct readreceipt_record claim = {
+		READRECEIPT_RECORD_SENDING, 0, 0, 0, TEST_NOW };
+	struct readreceipt_record rec;
+
+	/* the claim taken at TEST_NOW, fresh or long stale: still that one */
+	assert_true(readreceipt_record_claimed_at(&claim, TEST_NOW));
+	/* another stamp: another claim (a takeover is always later) */
+	assert_false(readreceipt_record_claimed_at(&claim, TEST_NOW - 1));
+	assert_false(readreceipt_record_claimed_at(&claim, TEST_NOW + 41));
+	/* owed again, or finished, with the same stamp: no claim at all */
+	rec = claim;
+	rec.state = READRECEIPT_RECORD_OWED;
+	assert_false(readreceipt_record_claimed_at(&rec, TEST_NOW));
+	rec.state = READRECEIPT_RECORD_DONE;
+	assert_false(readreceipt_record_claimed_at(&rec, TEST_NOW));
+	rec.state = READRECEIPT_RECORD_NONE;
+	assert_false(readreceipt_record_claimed_at(&rec, TEST_NOW));
+	/* a stamp beyond 32 bits never matches a stored one */
+	assert_false(readreceipt_record_claimed_at(&claim,
+		(time_t)TEST_NOW + ((time_t)1 << 32)));
+}
+
 static void test_record_message_id(void **state ATTR_UNUSED)
 {
 	const char *id1, *id2;
@@ -122,6 +146,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_layout),
 		cmocka_unit_test(test_record_states),
+		cmocka_unit_test(test_record_claimed_at),
 		cmocka_unit_test(test_record_message_id),
 	};
 
