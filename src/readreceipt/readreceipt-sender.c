@@ -187,7 +187,11 @@ readreceipt_job_build(struct readreceipt_job *job,
 
 	headers = mailbox_header_lookup_init(job->box,
 		readreceipt_message_wanted_headers);
-	t = mailbox_transaction_begin(job->box, 0, "readreceipt read");
+	/* read once: no caching decision changes for it (see
+	   readreceipt-decide.c) */
+	t = mailbox_transaction_begin(job->box,
+				      MAILBOX_TRANSACTION_FLAG_NO_CACHE_DEC,
+				      "readreceipt read");
 	mail = mail_alloc(t, 0, headers);
 	mailbox_header_lookup_unref(&headers);
 	if (!mail_set_uid(mail, job->uid)) {
@@ -1037,7 +1041,9 @@ int readreceipt_sender_list_box(struct mailbox *box, pool_t pool,
 
 	headers = mailbox_header_lookup_init(box,
 		readreceipt_message_wanted_headers);
-	t = mailbox_transaction_begin(box, 0, "readreceipt list");
+	t = mailbox_transaction_begin(box,
+				      MAILBOX_TRANSACTION_FLAG_NO_CACHE_DEC,
+				      "readreceipt list");
 	mail = mail_alloc(t, 0, headers);
 	mailbox_header_lookup_unref(&headers);
 	array_foreach_elem(&uids, uid) T_BEGIN {
