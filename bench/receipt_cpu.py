@@ -10,8 +10,13 @@ one with readreceipt_mode=disabled open every message with FETCH n
 process (/proc/PID/schedstat) from before the first FETCH until the
 receipts have left is divided by the number of messages. The difference
 is what deciding, recording and sending a receipt costs that process (the
-relay's, log and stats processes' CPU is not in it). --perf DIR also
-records each session with perf (DWARF call chains) into DIR.
+relay's, log and stats processes' CPU is not in it). After each session,
+the caching decisions in the user's index (doveadm dump) show which header
+fields Dovecot has started to cache for every message because the module
+read them. --perf DIR also
+records each session with perf (DWARF call chains) into DIR; --syscalls
+counts the session's system calls with strace instead of timing it (the
+counts do not depend on how busy the machine is).
 
     sudo /usr/bin/python3 bench/receipt_cpu.py [--messages 100] [--rounds 3]
 """
@@ -44,7 +49,40 @@ def on_cpu_seconds(pid):
         return int(f.read().split()[0]) / 1e9
 
 
-def session(dc, sink, user, n, perf_file):
+def cached_headers(index_path):
+    """The header fields (hdr.*) whose caching decision in the index is
+    not "no": Dovecot adds them to the cache file of every message."""
+    out = subprocess.run(["doveadm", "dump", index_path],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         universal_newlines=True).stdout
+    fields = []
+    in_fields = False
+    for line in out.splitlines():
+        if line.startswith("-- Cache fields"):
+            in_fields = True
+        elif line.startswith("--"):
+            in_fields = False
+        elif in_fields:
+            parts = line.split()
+            if len(parts) >= 5 and parts[1].startswith("hdr.") and \
+                    parts[4] != "no":
+                fields.append(parts[1][4:])
+    return sorted(fields)
+
+
+def strace_counts(path):
+    """{syscall: calls} from an strace -c report."""
+    counts = {}
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 5 and fields[0][0].isdigit() and \
+                    fields[-1] != "total":
+                counts[fields[-1]] = int(fields[3])
+    return counts
+
+
+def session(dc, sink, user, n, perf_file, strace_file=None):
     conn = dc.imap(user)
     rr.imap_check(conn.select("INBOX"))
     pid = dc.session_pid(conn)
@@ -53,6 +91,12 @@ def session(dc, sink, user, n, perf_file):
         perf = subprocess.Popen(
             ["perf", "record", "-q", "-F", "1999", "--call-graph",
              "dwarf,16384", "-o", perf_file, "-p", str(pid)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+    strace = None
+    if strace_file:
+        strace = subprocess.Popen(
+            ["strace", "-c", "-o", strace_file, "-p", str(pid)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1)
     before_sink = len(sink.messages())
@@ -69,6 +113,9 @@ def session(dc, sink, user, n, perf_file):
     if perf is not None:
         perf.send_signal(signal.SIGINT)
         perf.wait()
+    if strace is not None:
+        strace.send_signal(signal.SIGINT)
+        strace.wait()
     conn.logout()
     return cpu, len(sink.messages()) - before_sink
 
@@ -79,6 +126,8 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--perf", metavar="DIR",
                    help="record each session with perf into DIR")
+    p.add_argument("--syscalls", action="store_true",
+                   help="count each session's system calls (strace -c)")
     p.add_argument("--dir", default="/var/tmp",
                    help="where the work directory (mail, indexes) is made "
                         "(default /var/tmp)")
@@ -99,6 +148,8 @@ def main():
                                      "readreceipt_max_per_hour": "1000000"})
     dc.start()
     results = {kind: [] for kind in KINDS}
+    cache_bytes = {kind: [] for kind in KINDS}
+    syscalls = {kind: [] for kind in KINDS}
     try:
         for r in range(args.rounds):
             # which kind goes first alternates
@@ -115,13 +166,19 @@ def main():
                     os.makedirs(args.perf, exist_ok=True)
                     perf_file = os.path.join(args.perf, "%s-%d.data"
                                              % (kind, r))
+                strace_file = os.path.join(work, "strace-%s-%d" % (
+                    kind, r)) if args.syscalls else None
                 cpu, receipts = session(dc, sink, user, args.messages,
-                                        perf_file)
+                                        perf_file, strace_file)
+                if strace_file:
+                    syscalls[kind].append(strace_counts(strace_file))
                 expected = args.messages if kind == "receipt" else 0
                 if receipts != expected:
                     raise RuntimeError("%s: %d receipts, expected %d"
                                        % (user, receipts, expected))
                 results[kind].append(cpu * 1000 / args.messages)
+                cache_bytes[kind].append(cached_headers(os.path.join(
+                    dc.home(user), "Maildir", "dovecot.index")))
                 print("round %d, %s: %.3f ms of imap CPU per message"
                       % (r + 1, kind, results[kind][-1]), flush=True)
         problems = dc.problems()
@@ -141,6 +198,32 @@ def main():
           % med["receipt"])
     print("| readreceipt_mode = disabled | %.3f |" % med["disabled"])
     print("| added by a receipt | %.3f |" % (med["receipt"] - med["disabled"]))
+    print()
+    print("| after the session (round 1) | receipts sent | mode disabled |")
+    print("|---|---|---|")
+    print("| header fields cached for every message | %s | %s |" % tuple(
+        ", ".join(cache_bytes[k][0]) or "none" for k in
+        ("receipt", "disabled")))
+    if args.syscalls:
+        # the first round's counts: they are the same in every round
+        # but for the few a timing decides
+        print()
+        print("| system calls per opened message (round 1) | receipts "
+              "sent | mode disabled | added by a receipt |")
+        print("|---|---|---|---|")
+        first = {k: v[0] for k, v in syscalls.items()}
+        names = sorted(set(first["receipt"]) | set(first["disabled"]),
+                       key=lambda c: -(first["receipt"].get(c, 0) -
+                                       first["disabled"].get(c, 0)))
+        total = {k: sum(v.values()) for k, v in first.items()}
+        print("| all | %.1f | %.1f | %+.1f |" % (
+            total["receipt"] / args.messages,
+            total["disabled"] / args.messages,
+            (total["receipt"] - total["disabled"]) / args.messages))
+        for name in names[:12]:
+            a = first["receipt"].get(name, 0) / args.messages
+            b = first["disabled"].get(name, 0) / args.messages
+            print("| %s | %.1f | %.1f | %+.1f |" % (name, a, b, a - b))
     print()
     print("relay stand-in: bench/%s" % sink.kind)
     if args.keep:

@@ -6,6 +6,7 @@
 #include "ioloop.h"
 #include "file-lock.h"
 #include "wildcard-match.h"
+#include "mail-cache.h"
 #include "mail-storage-private.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-policy.h"
@@ -39,13 +40,6 @@ struct readreceipt_decide {
 
 	/* allocated on the first message that is read */
 	struct mail *mail;
-	/* The headers are read in a transaction of the module's own that
-	   changes no caching decision: a decision reads a message's header
-	   once, so Dovecot must not start caching a dozen header fields of
-	   every message for it (a cache file that grows with each receipt,
-	   rewritten and mapped again). */
-	struct mailbox_transaction_context *rt;
-	struct mail *rmail;
 	/* Flags and records of a transaction that is EXTERNAL (METADATA's
 	   own) go into a transaction of the module's own, committed just
 	   before it: an external transaction's flag changes never reach the
@@ -114,6 +108,12 @@ readreceipt_decide_begin(struct mailbox_transaction_context *t)
 	p_array_init(&dec->events, pool, 4);
 	p_array_init(&dec->owed, pool, 4);
 	p_array_init(&dec->claims, pool, 1);
+	/* A decision reads a message's header once: Dovecot must not start
+	   caching a dozen header fields of every message for it (a cache
+	   file that grows with each receipt, written and mapped again). The
+	   client's own lookups are over when its transaction commits. */
+	if (t->cache_view != NULL)
+		mail_cache_view_update_cache_decisions(t->cache_view, FALSE);
 	return dec;
 }
 
@@ -147,27 +147,15 @@ readreceipt_decide_event(struct readreceipt_decide *dec, uint32_t uid,
 
 static struct mail *readreceipt_decide_mail(struct readreceipt_decide *dec)
 {
-	if (dec->mail == NULL)
-		dec->mail = mail_alloc(dec->t, MAIL_FETCH_FLAGS, NULL);
-	return dec->mail;
-}
-
-/* The message uid for reading its header, or NULL if it is gone. */
-static struct mail *
-readreceipt_decide_reader(struct readreceipt_decide *dec, uint32_t uid)
-{
 	struct mailbox_header_lookup_ctx *headers;
 
-	if (dec->rmail == NULL) {
-		dec->rt = mailbox_transaction_begin(dec->box,
-			MAILBOX_TRANSACTION_FLAG_NO_CACHE_DEC,
-			"readreceipt decision");
+	if (dec->mail == NULL) {
 		headers = mailbox_header_lookup_init(dec->box,
 			readreceipt_message_wanted_headers);
-		dec->rmail = mail_alloc(dec->rt, 0, headers);
+		dec->mail = mail_alloc(dec->t, MAIL_FETCH_FLAGS, headers);
 		mailbox_header_lookup_unref(&headers);
 	}
-	return mail_set_uid(dec->rmail, uid) ? dec->rmail : NULL;
+	return dec->mail;
 }
 
 /* Read only what the answer "ignore" needs: whether uid asks for a receipt
@@ -182,25 +170,22 @@ readreceipt_decide_read_request(struct readreceipt_decide *dec, uint32_t uid,
 	struct mail *mail = readreceipt_decide_mail(dec);
 	struct readreceipt_message_info *info = &msg_r->info;
 	const char *const *values;
-	struct mail *rmail;
 
 	i_zero(msg_r);
 	t_array_init(&msg_r->verdict.recipients, 4);
-	if (!mail_set_uid(mail, uid) ||
-	    (rmail = readreceipt_decide_reader(dec, uid)) == NULL)
+	if (!mail_set_uid(mail, uid))
 		return 0;
-	if (mail_get_headers(rmail, "Disposition-Notification-To",
+	if (mail_get_headers(mail, "Disposition-Notification-To",
 			     &values) > 0) {
 		info->msg.disposition_notification_to = values;
 		msg_r->verdict.action = READRECEIPT_ACTION_SUPPRESS;
 		readreceipt_policy_request_addresses(&info->msg,
 			&msg_r->verdict.recipients);
 	}
-	if (mail_get_first_header(rmail, "Message-ID",
-				  &info->message_id) <= 0)
+	if (mail_get_first_header(mail, "Message-ID", &info->message_id) <= 0)
 		info->message_id = NULL;
 	readreceipt_outbox_get(dec->t, mail->seq, &msg_r->rec);
-	return mail->expunged || rmail->expunged ? 0 : 1;
+	return mail->expunged ? 0 : 1;
 }
 
 /* Read uid and decide by the policy. Returns 1, or 0 when the message is
@@ -210,13 +195,11 @@ readreceipt_decide_read(struct readreceipt_decide *dec, uint32_t uid,
 			bool can_prompt, struct readreceipt_decide_msg *msg_r)
 {
 	struct mail *mail = readreceipt_decide_mail(dec);
-	struct mail *rmail;
 
 	i_zero(msg_r);
-	if (!mail_set_uid(mail, uid) ||
-	    (rmail = readreceipt_decide_reader(dec, uid)) == NULL)
+	if (!mail_set_uid(mail, uid))
 		return 0;
-	readreceipt_message_read(rmail, FALSE, &msg_r->info);
+	readreceipt_message_read(mail, FALSE, &msg_r->info);
 	msg_r->info.msg.has_mdnsent = readreceipt_mail_has_keyword(mail,
 		READRECEIPT_KEYWORD_MDNSENT);
 	msg_r->info.msg.has_mdnask = readreceipt_mail_has_keyword(mail,
@@ -230,7 +213,7 @@ readreceipt_decide_read(struct readreceipt_decide *dec, uint32_t uid,
 	readreceipt_outbox_get(dec->t, mail->seq, &msg_r->rec);
 	readreceipt_policy_decide(dec->set, &msg_r->info.msg, can_prompt, TRUE,
 				  pool_datastack_create(), &msg_r->verdict);
-	return mail->expunged || rmail->expunged ? 0 : 1;
+	return mail->expunged ? 0 : 1;
 }
 
 static void readreceipt_decide_unlock(struct readreceipt_decide *dec)
@@ -369,7 +352,7 @@ readreceipt_decide_claim(struct readreceipt_decide *dec,
 				   dec->set->max_per_hour, ioloop_time) == 0)
 		return FALSE;
 	mdn = str_new(dec->pool, 2048);
-	if (readreceipt_receipt_build(dec->rmail, dec->set, &msg->info,
+	if (readreceipt_receipt_build(dec->mail, dec->set, &msg->info,
 				      &msg->verdict, TRUE, mdn, &error) < 0) {
 		/* owed as usual: the sender builds it and says why not */
 		return FALSE;
@@ -691,10 +674,9 @@ void readreceipt_decide_precommit(struct readreceipt_decide *dec)
 
 	if (dec->mail != NULL)
 		mail_free(&dec->mail);
-	if (dec->rmail != NULL) {
-		mail_free(&dec->rmail);
-		mailbox_transaction_rollback(&dec->rt);
-	}
+	if (dec->t->cache_view != NULL &&
+	    (dec->t->flags & MAILBOX_TRANSACTION_FLAG_NO_CACHE_DEC) == 0)
+		mail_cache_view_update_cache_decisions(dec->t->cache_view, TRUE);
 	if (dec->ft == NULL)
 		return;
 	mail_free(&dec->fmail);
@@ -715,7 +697,7 @@ readreceipt_decide_end(struct readreceipt_decide *dec, bool committed)
 	const struct readreceipt_decide_event *ev;
 	struct readreceipt_decision_info dinfo;
 
-	i_assert(dec->mail == NULL && dec->rmail == NULL);
+	i_assert(dec->mail == NULL);
 	readreceipt_decide_unlock(dec);
 	if (!committed) {
 		/* nothing was decided after all */
@@ -750,7 +732,7 @@ void readreceipt_decide_free(struct readreceipt_decide **_dec)
 	struct readreceipt_decide *dec = *_dec;
 
 	*_dec = NULL;
-	i_assert(dec->mail == NULL && dec->rmail == NULL);
+	i_assert(dec->mail == NULL);
 	readreceipt_decide_unlock(dec);
 	pool_unref(&dec->pool);
 }

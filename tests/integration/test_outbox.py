@@ -21,6 +21,7 @@ import os
 import re
 import signal
 import stat
+import subprocess
 import time
 
 import pytest
@@ -370,6 +371,50 @@ def test_fetch_and_logout_in_one_write_relay_down(doveadm, new_user,
     assert [(r["uid"], r["reason"]) for r in rows] == [("1", "retry")], rows
     relay_comes_back(user, sink, mid)
     assert flush(user) == 0
+
+
+def cached_header_fields(user):
+    """Header fields whose caching decision in the user's INBOX index is
+    not "no" (doveadm dump): Dovecot caches them for every message."""
+    index = os.path.join(user.dovecot.home(user.name), "Maildir",
+                         "dovecot.index")
+    out = subprocess.run(["doveadm", "dump", index], check=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         universal_newlines=True).stdout
+    section = out.split("-- Cache fields --", 1)[1].split("\n--", 1)[0]
+    fields = set()
+    for line in section.splitlines():
+        parts = line.split()
+        if len(parts) >= 5 and parts[1].startswith("hdr.") and \
+                parts[4] != "no":
+            fields.add(parts[1][4:].lower())
+    return fields
+
+
+def test_reading_headers_starts_no_caching(doveadm, new_user, make_sink):
+    """The module reads a message's header once per decision and receipt:
+    Dovecot must not start caching those header fields for every message
+    because of it (a cache that would grow with each receipt). Two
+    receipts: the first claimed by its decision, the second (opened while
+    the slow relay still holds the first) read again by the sender."""
+    slow = make_sink(data_delay=0.5)
+    user = new_user(readreceipt_submission_host=slow.address, **AUTO)
+    mids = [user.deliver(), user.deliver()]
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        fetch_body(conn, "2")
+        for mid in mids:
+            wait_for_decision(user, mid, "sent")
+        assert [r for r in owed(user)] == []
+    finally:
+        conn.logout()
+    cached = cached_header_fields(user)
+    read_by_module = {"disposition-notification-to",
+                      "disposition-notification-options", "return-path",
+                      "cc", "content-type", "auto-submitted", "precedence",
+                      "list-id", "original-recipient"}
+    assert not cached & read_by_module, cached
 
 
 # ---------------------------------------------------------------- 2. the record, not the keyword
