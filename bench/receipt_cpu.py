@@ -82,7 +82,7 @@ def strace_counts(path):
     return counts
 
 
-def session(dc, sink, user, n, perf_file, strace_file=None):
+def session(dc, sink, user, n, perf_file, strace_file=None, gap=0.0):
     conn = dc.imap(user)
     rr.imap_check(conn.select("INBOX"))
     pid = dc.session_pid(conn)
@@ -103,6 +103,8 @@ def session(dc, sink, user, n, perf_file, strace_file=None):
     cpu0 = on_cpu_seconds(pid)
     for seq in range(1, n + 1):
         rr.imap_check(conn.fetch(str(seq), "(BODY[])"))
+        if gap > 0:
+            time.sleep(gap)
     if user.startswith("receipt"):
         rr.wait_until(lambda: len(sink.messages()) - before_sink >= n,
                       rr.scaled(60), what="%d receipts" % n)
@@ -126,6 +128,10 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--perf", metavar="DIR",
                    help="record each session with perf into DIR")
+    p.add_argument("--gap", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long after each FETCH's answer (default "
+                        "0: the next FETCH follows at once, while the "
+                        "previous receipt may still be on its way)")
     p.add_argument("--syscalls", action="store_true",
                    help="count each session's system calls (strace -c)")
     p.add_argument("--dir", default="/var/tmp",
@@ -169,7 +175,7 @@ def main():
                 strace_file = os.path.join(work, "strace-%s-%d" % (
                     kind, r)) if args.syscalls else None
                 cpu, receipts = session(dc, sink, user, args.messages,
-                                        perf_file, strace_file)
+                                        perf_file, strace_file, args.gap)
                 if strace_file:
                     syscalls[kind].append(strace_counts(strace_file))
                 expected = args.messages if kind == "receipt" else 0
