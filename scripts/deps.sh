@@ -8,11 +8,12 @@ RR_APT_PACKAGES_BUILD="dovecot-dev libcmocka-dev autoconf automake libtool
 pkgconf make gcc man-db"
 # What the integration tests run: the private Dovecot with its services,
 # the SMTP sink (openssl makes its TLS certificate), swaks and curl, the
-# third-party clients they drive. debian/tests/control lists each of them
+# third-party clients they drive, strace (bench/receipt_cpu.py --syscalls,
+# which a README test runs). debian/tests/control lists each of them
 # (scripts/test-package.sh checks that).
 RR_APT_PACKAGES_TESTS="dovecot-core dovecot-imapd dovecot-pop3d
 dovecot-lmtpd dovecot-submissiond dovecot-sieve dovecot-managesieved
-python3 python3-aiosmtpd python3-pytest swaks curl openssl passwd"
+python3 python3-aiosmtpd python3-pytest swaks curl openssl passwd strace"
 RR_APT_PACKAGES="$RR_APT_PACKAGES_BUILD $RR_APT_PACKAGES_TESTS"
 # For the integration pass under valgrind (skipped with VALGRIND=no).
 RR_APT_PACKAGES_VALGRIND="valgrind"
