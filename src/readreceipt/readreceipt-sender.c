@@ -120,7 +120,6 @@ static struct readreceipt_relay *readreceipt_sender_relay = NULL;
 
 static void readreceipt_sender_kick(struct readreceipt_sender *sender);
 
-/* Copy the addresses of src into dest, allocated from pool. */
 static void
 readreceipt_job_emit(struct readreceipt_job *job, const char *decision,
 		     const char *reason, const char *error)
@@ -674,7 +673,10 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 
 static void readreceipt_sender_kick(struct readreceipt_sender *sender)
 {
-	if (sender->to_run == NULL && sender->job == NULL)
+	/* after a temporary failure the session waits for its retry: a
+	   batch stops at the first one */
+	if (sender->to_run == NULL && sender->job == NULL &&
+	    sender->to_retry == NULL)
 		sender->to_run = timeout_add_short(0, readreceipt_sender_run,
 						   sender);
 }
@@ -767,10 +769,10 @@ void readreceipt_sender_start(struct readreceipt_sender *sender)
 	readreceipt_sender_kick(sender);
 }
 
-bool readreceipt_sender_idle(const struct readreceipt_sender *sender)
+bool readreceipt_sender_can_claim(const struct readreceipt_sender *sender)
 {
-	return sender->job == NULL && readreceipt_sender_active == NULL &&
-		array_count(&sender->queue) == 0 && sender->to_retry == NULL &&
+	/* at most one receipt in flight in the process ahead of it */
+	return array_count(&sender->queue) == 0 && sender->to_retry == NULL &&
 		!sender->scan;
 }
 
@@ -864,6 +866,63 @@ static void readreceipt_sender_drain(struct readreceipt_sender *sender)
 	}
 }
 
+/* Claims that the decision took and that never left (the relay failed
+   and the session ended): owed again now, so that the next session or a
+   flush sends them at once instead of after the claim turned stale. */
+static void
+readreceipt_sender_release_claims(struct readreceipt_sender *sender,
+				  bool relay_failing)
+{
+	struct readreceipt_sender_item *item;
+	struct readreceipt_record rec;
+	struct readreceipt_job *job;
+	struct file_lock *lock = NULL;
+	struct mailbox *box;
+	const char *error;
+	bool own_box;
+	int ret;
+
+	array_foreach_modifiable(&sender->queue, item) {
+		if (item->claim == NULL)
+			continue;
+		if (lock == NULL) {
+			ret = readreceipt_outbox_lock(sender->user, &lock,
+						      &error);
+			if (ret <= 0) {
+				e_error(sender->ruser->event, "Failed to "
+					"release the claimed receipt of UID "
+					"%u in %s (it is retried after "
+					"readreceipt_submission_timeout): %s",
+					item->uid, item->vname, ret == 0 ?
+					"Timed out waiting for the lock" :
+					error);
+				return;
+			}
+		}
+		box = readreceipt_sender_open(sender, item->vname, &own_box);
+		if (box == NULL)
+			continue;
+		job = readreceipt_job_create(box, own_box, item->uid);
+		if (readreceipt_outbox_get_fresh(box, item->uid, &rec) > 0 &&
+		    readreceipt_record_claimed_at(&rec, item->claim->stamp)) {
+			rec.state = READRECEIPT_RECORD_OWED;
+			rec.wait = relay_failing ?
+				READRECEIPT_RECORD_WAIT_RETRY :
+				READRECEIPT_RECORD_WAIT_NEW;
+			rec.stamp = ioloop_time;
+			if (readreceipt_job_write(job, &rec, &error) < 0) {
+				e_error(sender->ruser->event, "Failed to "
+					"release the claimed receipt of UID "
+					"%u in %s: %s", item->uid,
+					item->vname, error);
+			}
+		}
+		readreceipt_job_free(&job);
+	}
+	if (lock != NULL)
+		readreceipt_outbox_unlock(&lock);
+}
+
 void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 {
 	struct readreceipt_sender *sender = *_sender;
@@ -928,9 +987,7 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 	if (!relay_failing)
 		readreceipt_sender_drain(sender);
 
-	/* A claim never runs out of the drain's time (it is queued only
-	   when nothing waits before it); were one left here, it would turn
-	   stale and be sent by the next session or flush. */
+	readreceipt_sender_release_claims(sender, relay_failing);
 	array_foreach_modifiable(&sender->queue, item)
 		readreceipt_sender_item_free(item);
 	array_free(&sender->queue);

@@ -24,10 +24,11 @@ void readreceipt_sender_destroy(struct readreceipt_sender **sender);
 
 /* Look for what earlier processes left owed, from the ioloop. */
 void readreceipt_sender_start(struct readreceipt_sender *sender);
-/* TRUE when nothing is in flight in the process and nothing waits in the
-   session: a receipt owed now would start right after the command, so
-   its decision may claim it (readreceipt_decide_allow_claim). */
-bool readreceipt_sender_idle(const struct readreceipt_sender *sender);
+/* TRUE when nothing waits in the session and the relay is not being
+   waited out: a receipt owed now starts right after the command, or right
+   after the one receipt the process has in flight, so its decision may
+   claim it (readreceipt_decide_allow_claim). */
+bool readreceipt_sender_can_claim(const struct readreceipt_sender *sender);
 /* The decision in box claimed these receipts: send them as built, from
    the ioloop. */
 void readreceipt_sender_add_claims(struct readreceipt_sender *sender,

@@ -252,7 +252,8 @@ readreceipt_transaction_decide(struct mailbox_transaction_context *t,
 	   while nothing waits before it is claimed by the decision itself.
 	   POP3 sends only after QUIT, too late for a claim. */
 	if (ruser->session == READRECEIPT_SESSION_IMAP &&
-	    ruser->sender != NULL && readreceipt_sender_idle(ruser->sender))
+	    ruser->sender != NULL &&
+	    readreceipt_sender_can_claim(ruser->sender))
 		readreceipt_decide_allow_claim(dec);
 	if (rt->seen_count > 0)
 		readreceipt_decide_seen(dec, &rt->uids, rt->seen_count);

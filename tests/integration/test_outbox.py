@@ -373,6 +373,58 @@ def test_fetch_and_logout_in_one_write_relay_down(doveadm, new_user,
     assert flush(user) == 0
 
 
+def test_claim_that_waited_behind_a_slow_relay(doveadm, new_user, make_sink):
+    """A receipt claimed by its decision while another is at the relay
+    waits its turn; having waited more than a second, it is checked and
+    built again under the lock (its own claim, not another process'), and
+    leaves once."""
+    slow = make_sink(data_delay=1.5)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_submission_timeout=10, **AUTO)
+    mids = [user.deliver(), user.deliver()]
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        fetch_body(conn, "2")
+        for mid in mids:
+            line, _ = wait_for_decision(user, mid, "sent", timeout=10)
+            assert line["trigger"] == "open", line
+    finally:
+        conn.logout()
+    for mid in mids:
+        assert_one_receipt(user, mid, sink=slow)
+    assert owed(user) == []
+    assert flush(user) == 0
+
+
+def test_claim_released_when_the_relay_fails(doveadm, new_user, hang_sink,
+                                             sink):
+    """A receipt claimed while another waits for a relay that never
+    answers, in a session that ends after that relay failed: it is owed
+    again ("retry") at once, not left "sending" until its claim turns
+    stale, and leaves once when the relay is back."""
+    timeout = 1
+    user, mid1, wait_connected = hanging_relay_user(new_user, hang_sink,
+                                                    timeout)
+    mid2 = user.deliver()
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        fetch_body(conn, "2")
+        wait_connected()
+        wait_for_decision(user, mid1, "queued", "retry", timeout=timeout + 5)
+    finally:
+        conn.logout()
+    rows = owed(user)
+    assert sorted((r["uid"], r["reason"]) for r in rows) == [
+        ("1", "retry"), ("2", "retry")], rows
+    user.update_settings(readreceipt_submission_host=sink.address)
+    assert flush(user) == 2
+    assert_one_receipt(user, mid1)
+    assert_one_receipt(user, mid2)
+    assert owed(user) == []
+
+
 def cached_header_fields(user):
     """Header fields whose caching decision in the user's INBOX index is
     not "no" (doveadm dump): Dovecot caches them for every message."""
