@@ -452,6 +452,9 @@ def test_reading_headers_starts_no_caching(doveadm, new_user, make_sink):
     slow = make_sink(data_delay=0.5)
     user = new_user(readreceipt_submission_host=slow.address, **AUTO)
     mids = [user.deliver(), user.deliver()]
+    # what Dovecot caches on its own (mail_cache_fields: Dovecot 2.4's
+    # default holds Cc, To, From, ...)
+    before = cached_header_fields(user)
     conn = user.imap()
     try:
         fetch_body(conn, "1")
@@ -461,12 +464,13 @@ def test_reading_headers_starts_no_caching(doveadm, new_user, make_sink):
         assert [r for r in owed(user)] == []
     finally:
         conn.logout()
-    cached = cached_header_fields(user)
+    added = cached_header_fields(user) - before
     read_by_module = {"disposition-notification-to",
                       "disposition-notification-options", "return-path",
-                      "cc", "content-type", "auto-submitted", "precedence",
-                      "list-id", "original-recipient"}
-    assert not cached & read_by_module, cached
+                      "to", "cc", "content-type", "auto-submitted",
+                      "precedence", "list-id", "list-post",
+                      "original-recipient"}
+    assert not added & read_by_module, (before, added)
 
 
 # ---------------------------------------------------------------- 2. the record, not the keyword
