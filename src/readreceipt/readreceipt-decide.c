@@ -345,9 +345,12 @@ readreceipt_decide_claim(struct readreceipt_decide *dec,
 	const char *error;
 	string_t *mdn;
 
-	if (!dec->claim_allowed || array_count(&dec->claims) > 0)
+	if (!dec->claim_allowed)
 		return FALSE;
-	/* past the hourly limit the sender says so, as for any receipt */
+	/* past the hourly limit the sender says so, as for any receipt;
+	   after a failure here the transaction's other receipts are owed
+	   as usual, without trying again */
+	dec->claim_allowed = FALSE;
 	if (readreceipt_rate_check(dec->box->storage->user,
 				   dec->set->max_per_hour, ioloop_time) == 0)
 		return FALSE;
@@ -360,6 +363,7 @@ readreceipt_decide_claim(struct readreceipt_decide *dec,
 	claim = array_append_space(&dec->claims);
 	claim->uid = dec->mail->uid;
 	claim->stamp = ioloop_time;
+	claim->claimed_at = ioloop_timeval;
 	claim->trigger = trigger;
 	claim->reason = p_strdup(dec->pool, msg->verdict.reason);
 	claim->message_id = p_strdup(dec->pool,
@@ -675,8 +679,10 @@ void readreceipt_decide_precommit(struct readreceipt_decide *dec)
 	if (dec->mail != NULL)
 		mail_free(&dec->mail);
 	if (dec->t->cache_view != NULL &&
-	    (dec->t->flags & MAILBOX_TRANSACTION_FLAG_NO_CACHE_DEC) == 0)
-		mail_cache_view_update_cache_decisions(dec->t->cache_view, TRUE);
+	    (dec->t->flags & MAILBOX_TRANSACTION_FLAG_NO_CACHE_DEC) == 0) {
+		mail_cache_view_update_cache_decisions(dec->t->cache_view,
+						       TRUE);
+	}
 	if (dec->ft == NULL)
 		return;
 	mail_free(&dec->fmail);

@@ -23,7 +23,9 @@ struct readreceipt_decide;
    neither the lock nor the message again if it starts at once. */
 struct readreceipt_claim {
 	uint32_t uid;
+	/* the record's stamp, and the exact moment of the claim */
 	time_t stamp;
+	struct timeval claimed_at;
 	enum readreceipt_trigger trigger;
 	/* for the event */
 	const char *reason;

@@ -4,6 +4,7 @@
 #include "array.h"
 #include "str.h"
 #include "ioloop.h"
+#include "time-util.h"
 #include "istream.h"
 #include "hostpid.h"
 #include "utc-offset.h"
@@ -34,10 +35,10 @@
 /* after readreceipt_max_per_hour was reached */
 #define READRECEIPT_SENDER_RATE_RETRY_SECS 300
 /* A receipt its decision claimed goes out as it was built if it starts
-   within this many seconds of the claim; one that waited longer (behind
+   within this many milliseconds of the claim; one that waited longer (behind
    a slow relay) is checked and built again under the lock, like any
    claim, so that it never outlives readreceipt_submission_timeout. */
-#define READRECEIPT_SENDER_CLAIM_FRESH_SECS 1
+#define READRECEIPT_SENDER_CLAIM_FRESH_MSECS 1000
 
 enum readreceipt_job_start {
 	/* nothing to send: done, gone, or claimed by another process */
@@ -80,8 +81,9 @@ struct readreceipt_job {
 	const char *vname;
 	uint32_t uid;
 	bool first;
-	/* the stamp of the claim the decision took, 0 if none */
+	/* the claim the decision took (claim_stamp 0 if none) */
 	time_t claim_stamp;
+	struct timeval claimed_at;
 
 	/* for the event */
 	enum readreceipt_trigger trigger;
@@ -240,9 +242,13 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 	int ret;
 
 	if (job->mdn != NULL) {
-		/* claimed and built by the decision a moment ago */
-		if ((uint64_t)ioloop_time <= (uint64_t)job->claim_stamp +
-		    READRECEIPT_SENDER_CLAIM_FRESH_SECS)
+		/* Claimed and built by the decision a moment ago. The hourly
+		   limit is looked at again: a receipt at the relay when the
+		   decision looked may have been counted since. */
+		if (timeval_diff_msecs(&ioloop_timeval, &job->claimed_at) <=
+		    READRECEIPT_SENDER_CLAIM_FRESH_MSECS &&
+		    readreceipt_rate_check(job->user, set->max_per_hour,
+					   ioloop_time) != 0)
 			return READRECEIPT_JOB_READY;
 		job->mdn = NULL;
 	}
@@ -518,11 +524,71 @@ static void readreceipt_sender_wake_others(void)
 	}
 }
 
+/* Claims that the decision took and that wait in the queue while the
+   session waits out a failure (or ends): owed again now (why: wait), so
+   that another session or a flush may send them at once instead of after
+   the claim turned stale. They stay queued as ordinary owed receipts. */
+static void
+readreceipt_sender_release_claims(struct readreceipt_sender *sender,
+				  enum readreceipt_record_wait wait)
+{
+	struct readreceipt_sender_item *item;
+	struct readreceipt_record rec;
+	struct readreceipt_job *job;
+	struct file_lock *lock = NULL;
+	struct mailbox *box;
+	const char *error;
+	bool own_box;
+	int ret;
+
+	array_foreach_modifiable(&sender->queue, item) {
+		if (item->claim == NULL)
+			continue;
+		if (lock == NULL) {
+			ret = readreceipt_outbox_lock(sender->user, &lock,
+						      &error);
+			if (ret <= 0) {
+				e_error(sender->ruser->event, "Failed to "
+					"release the claimed receipt of UID "
+					"%u in %s (it is retried after "
+					"readreceipt_submission_timeout): %s",
+					item->uid, item->vname, ret == 0 ?
+					"Timed out waiting for the lock" :
+					error);
+				return;
+			}
+		}
+		box = readreceipt_sender_open(sender, item->vname, &own_box);
+		if (box == NULL)
+			continue;
+		job = readreceipt_job_create(box, own_box, item->uid);
+		if (readreceipt_outbox_get_fresh(box, item->uid, &rec) > 0 &&
+		    readreceipt_record_claimed_at(&rec, item->claim->stamp)) {
+			rec.state = READRECEIPT_RECORD_OWED;
+			rec.wait = wait;
+			rec.stamp = ioloop_time;
+			if (readreceipt_job_write(job, &rec, &error) < 0) {
+				e_error(sender->ruser->event, "Failed to "
+					"release the claimed receipt of UID "
+					"%u in %s: %s", item->uid,
+					item->vname, error);
+			}
+		}
+		readreceipt_job_free(&job);
+		pool_unref(&item->claim_pool);
+		item->claim = NULL;
+	}
+	if (lock != NULL)
+		readreceipt_outbox_unlock(&lock);
+}
+
 static void readreceipt_sender_retry(struct readreceipt_sender *sender,
-				     unsigned int secs)
+				     unsigned int secs,
+				     enum readreceipt_record_wait wait)
 {
 	if (sender->to_retry != NULL)
 		return;
+	readreceipt_sender_release_claims(sender, wait);
 	sender->to_retry = timeout_add(secs * 1000,
 				       readreceipt_sender_start, sender);
 }
@@ -543,7 +609,8 @@ static void readreceipt_sender_job_done(struct readreceipt_sender *sender)
 	if (status == -1) {
 		/* a batch stops at the first temporary failure */
 		readreceipt_sender_retry(sender,
-					 READRECEIPT_SENDER_RETRY_SECS);
+					 READRECEIPT_SENDER_RETRY_SECS,
+					 READRECEIPT_RECORD_WAIT_RETRY);
 	} else {
 		readreceipt_sender_kick(sender);
 	}
@@ -573,6 +640,7 @@ readreceipt_job_take_claim(struct readreceipt_job *job,
 			   const struct readreceipt_claim *claim)
 {
 	job->claim_stamp = claim->stamp;
+	job->claimed_at = claim->claimed_at;
 	job->trigger = claim->trigger;
 	job->reason = p_strdup(job->pool, claim->reason);
 	job->message_id = p_strdup(job->pool, claim->message_id);
@@ -650,10 +718,15 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 			readreceipt_job_free(&job);
 			if (start == READRECEIPT_JOB_SKIP)
 				continue;
-			readreceipt_sender_retry(sender,
-				start == READRECEIPT_JOB_RATE_LIMITED ?
-				READRECEIPT_SENDER_RATE_RETRY_SECS :
-				READRECEIPT_SENDER_RETRY_SECS);
+			if (start == READRECEIPT_JOB_RATE_LIMITED) {
+				readreceipt_sender_retry(sender,
+					READRECEIPT_SENDER_RATE_RETRY_SECS,
+					READRECEIPT_RECORD_WAIT_RATE_LIMITED);
+			} else {
+				readreceipt_sender_retry(sender,
+					READRECEIPT_SENDER_RETRY_SECS,
+					READRECEIPT_RECORD_WAIT_RETRY);
+			}
 			return;
 		}
 		sender->job = job;
@@ -791,6 +864,7 @@ void readreceipt_sender_add_claims(struct readreceipt_sender *sender,
 		copy = p_new(pool, struct readreceipt_claim, 1);
 		copy->uid = claim->uid;
 		copy->stamp = claim->stamp;
+		copy->claimed_at = claim->claimed_at;
 		copy->trigger = claim->trigger;
 		copy->reason = p_strdup(pool, claim->reason);
 		copy->message_id = p_strdup(pool, claim->message_id);
@@ -819,7 +893,7 @@ void readreceipt_sender_add(struct readreceipt_sender *sender,
 
 	array_foreach_elem(uids, uid)
 		readreceipt_sender_push(sender, box->vname, uid, TRUE);
-	if (array_count(uids) > 0 && sender->to_retry == NULL)
+	if (array_count(uids) > 0)
 		readreceipt_sender_kick(sender);
 }
 
@@ -839,15 +913,16 @@ struct readreceipt_sender *readreceipt_sender_create(struct mail_user *user)
 }
 
 /* What the session still owes goes out now, within the submission
-   timeout; the rest waits for the next session or a flush. */
-static void readreceipt_sender_drain(struct readreceipt_sender *sender)
+   timeout; the rest waits for the next session or a flush. Returns what
+   stopped it: as readreceipt_job_run_sync(), 1 if nothing did. */
+static int readreceipt_sender_drain(struct readreceipt_sender *sender)
 {
 	unsigned int timeout_secs =
 		sender->ruser->set->submission_timeout_secs;
 	struct readreceipt_job *job;
 	const char *error;
 	time_t deadline;
-	int ret;
+	int ret = 1;
 
 	io_loop_time_refresh();
 	deadline = ioloop_time + timeout_secs;
@@ -864,63 +939,7 @@ static void readreceipt_sender_drain(struct readreceipt_sender *sender)
 			break;
 		io_loop_time_refresh();
 	}
-}
-
-/* Claims that the decision took and that never left (the relay failed
-   and the session ended): owed again now, so that the next session or a
-   flush sends them at once instead of after the claim turned stale. */
-static void
-readreceipt_sender_release_claims(struct readreceipt_sender *sender,
-				  bool relay_failing)
-{
-	struct readreceipt_sender_item *item;
-	struct readreceipt_record rec;
-	struct readreceipt_job *job;
-	struct file_lock *lock = NULL;
-	struct mailbox *box;
-	const char *error;
-	bool own_box;
-	int ret;
-
-	array_foreach_modifiable(&sender->queue, item) {
-		if (item->claim == NULL)
-			continue;
-		if (lock == NULL) {
-			ret = readreceipt_outbox_lock(sender->user, &lock,
-						      &error);
-			if (ret <= 0) {
-				e_error(sender->ruser->event, "Failed to "
-					"release the claimed receipt of UID "
-					"%u in %s (it is retried after "
-					"readreceipt_submission_timeout): %s",
-					item->uid, item->vname, ret == 0 ?
-					"Timed out waiting for the lock" :
-					error);
-				return;
-			}
-		}
-		box = readreceipt_sender_open(sender, item->vname, &own_box);
-		if (box == NULL)
-			continue;
-		job = readreceipt_job_create(box, own_box, item->uid);
-		if (readreceipt_outbox_get_fresh(box, item->uid, &rec) > 0 &&
-		    readreceipt_record_claimed_at(&rec, item->claim->stamp)) {
-			rec.state = READRECEIPT_RECORD_OWED;
-			rec.wait = relay_failing ?
-				READRECEIPT_RECORD_WAIT_RETRY :
-				READRECEIPT_RECORD_WAIT_NEW;
-			rec.stamp = ioloop_time;
-			if (readreceipt_job_write(job, &rec, &error) < 0) {
-				e_error(sender->ruser->event, "Failed to "
-					"release the claimed receipt of UID "
-					"%u in %s: %s", item->uid,
-					item->vname, error);
-			}
-		}
-		readreceipt_job_free(&job);
-	}
-	if (lock != NULL)
-		readreceipt_outbox_unlock(&lock);
+	return ret;
 }
 
 void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
@@ -929,8 +948,8 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 	struct readreceipt_sender_item *item;
 	struct readreceipt_sender *const *senders;
 	unsigned int i, count;
-
 	bool relay_failing = sender->to_retry != NULL;
+	int drained = 1;
 
 	*_sender = NULL;
 	timeout_remove(&sender->to_run);
@@ -985,9 +1004,11 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 	/* a relay that already failed in this session gets no wait at
 	   logout: what is owed stays for the next session or a flush */
 	if (!relay_failing)
-		readreceipt_sender_drain(sender);
-
-	readreceipt_sender_release_claims(sender, relay_failing);
+		drained = readreceipt_sender_drain(sender);
+	readreceipt_sender_release_claims(sender,
+		drained == -2 ? READRECEIPT_RECORD_WAIT_RATE_LIMITED :
+		relay_failing || drained < 0 ? READRECEIPT_RECORD_WAIT_RETRY :
+		READRECEIPT_RECORD_WAIT_NEW);
 	array_foreach_modifiable(&sender->queue, item)
 		readreceipt_sender_item_free(item);
 	array_free(&sender->queue);

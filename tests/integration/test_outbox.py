@@ -413,6 +413,11 @@ def test_claim_released_when_the_relay_fails(doveadm, new_user, hang_sink,
         fetch_body(conn, "2")
         wait_connected()
         wait_for_decision(user, mid1, "queued", "retry", timeout=timeout + 5)
+        # the session waits a minute before its next try: the claim
+        # queued behind the failed receipt is owed again meanwhile
+        rows = owed(user)
+        assert sorted((r["uid"], r["reason"]) for r in rows) == [
+            ("1", "retry"), ("2", "retry")], rows
     finally:
         conn.logout()
     rows = owed(user)
@@ -423,6 +428,30 @@ def test_claim_released_when_the_relay_fails(doveadm, new_user, hang_sink,
     assert_one_receipt(user, mid1)
     assert_one_receipt(user, mid2)
     assert owed(user) == []
+
+
+def test_claim_respects_the_hourly_limit(doveadm, new_user, make_sink):
+    """readreceipt_max_per_hour = 1: a receipt claimed while the first one
+    was still at the relay (when the limit was not reached yet) does not
+    leave once the first was counted; it waits as rate_limited."""
+    slow = make_sink(data_delay=0.5)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_max_per_hour=1, **AUTO)
+    mids = [user.deliver(), user.deliver()]
+    conn = user.imap()
+    try:
+        fetch_body(conn, "1")
+        fetch_body(conn, "2")
+        wait_for_decision(user, mids[0], "sent")
+        wait_for_decision(user, mids[1], "queued", "rate_limited")
+    finally:
+        conn.logout()
+    assert_one_receipt(user, mids[0], sink=slow)
+    time.sleep(scaled(0.5))
+    assert user.receipts_for(mids[1], slow) == []
+    rows = owed(user)
+    assert [(r["uid"], r["reason"]) for r in rows] == [
+        ("2", "rate_limited")], rows
 
 
 def cached_header_fields(user):
