@@ -81,9 +81,10 @@ struct readreceipt_job {
 	const char *vname;
 	uint32_t uid;
 	bool first;
-	/* the claim the decision took (claim_stamp 0 if none) */
-	time_t claim_stamp;
-	struct timeval claimed_at;
+	/* the claim the decision took (from claim_pool, which the job
+	   owns), else NULL */
+	pool_t claim_pool;
+	const struct readreceipt_claim *claim;
 
 	/* for the event */
 	enum readreceipt_trigger trigger;
@@ -245,7 +246,8 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 		/* Claimed and built by the decision a moment ago. The hourly
 		   limit is looked at again: a receipt at the relay when the
 		   decision looked may have been counted since. */
-		if (timeval_diff_msecs(&ioloop_timeval, &job->claimed_at) <=
+		if (timeval_diff_msecs(&ioloop_timeval,
+				       &job->claim->claimed_at) <=
 		    READRECEIPT_SENDER_CLAIM_FRESH_MSECS &&
 		    readreceipt_rate_check(job->user, set->max_per_hour,
 					   ioloop_time) != 0)
@@ -262,8 +264,8 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 		readreceipt_outbox_unlock(&lock);
 		return READRECEIPT_JOB_SKIP;
 	}
-	own_claim = job->claim_stamp != 0 &&
-		readreceipt_record_claimed_at(&rec, job->claim_stamp);
+	own_claim = job->claim != NULL &&
+		readreceipt_record_claimed_at(&rec, job->claim->stamp);
 	if (!own_claim && !readreceipt_record_claimable(&rec, ioloop_time,
 					set->submission_timeout_secs)) {
 		/* sent, or in another process' hands */
@@ -436,6 +438,8 @@ static void readreceipt_job_free(struct readreceipt_job **_job)
 		readreceipt_send_abort(&job->send);
 	if (job->box != NULL)
 		readreceipt_job_release_box(job);
+	if (job->claim_pool != NULL)
+		pool_unref(&job->claim_pool);
 	pool_unref(&job->pool);
 }
 
@@ -634,21 +638,24 @@ static void readreceipt_sender_item_free(struct readreceipt_sender_item *item)
 	item->claim = NULL;
 }
 
-/* The job takes over what the decision claimed and built. */
+/* The job takes over what the decision claimed and built, with the
+   item's pool that holds it. */
 static void
 readreceipt_job_take_claim(struct readreceipt_job *job,
-			   const struct readreceipt_claim *claim)
+			   struct readreceipt_sender_item *item)
 {
-	job->claim_stamp = claim->stamp;
-	job->claimed_at = claim->claimed_at;
+	const struct readreceipt_claim *claim = item->claim;
+
+	job->claim_pool = item->claim_pool;
+	job->claim = claim;
+	item->claim_pool = NULL;
+	item->claim = NULL;
 	job->trigger = claim->trigger;
-	job->reason = p_strdup(job->pool, claim->reason);
-	job->message_id = p_strdup(job->pool, claim->message_id);
-	job->recipient = p_strdup(job->pool, claim->recipient);
-	job->mdn = str_new(job->pool, str_len(claim->mdn));
-	str_append_str(job->mdn, claim->mdn);
-	readreceipt_receipt_copy_addrs(job->pool, &job->recipients,
-				       &claim->recipients);
+	job->reason = claim->reason;
+	job->message_id = claim->message_id;
+	job->recipient = claim->recipient;
+	job->mdn = claim->mdn;
+	job->recipients = claim->recipients;
 }
 
 static bool
@@ -682,7 +689,7 @@ readreceipt_sender_next_job(struct readreceipt_sender *sender)
 		job = readreceipt_job_create(box, own_box, item.uid);
 		job->first = item.first;
 		if (item.claim != NULL)
-			readreceipt_job_take_claim(job, item.claim);
+			readreceipt_job_take_claim(job, &item);
 		readreceipt_sender_item_free(&item);
 		return job;
 	}
