@@ -39,6 +39,18 @@
    a slow relay) is checked and built again under the lock, like any
    claim, so that it never outlives readreceipt_submission_timeout. */
 #define READRECEIPT_SENDER_CLAIM_FRESH_MSECS 1000
+/* A decision claims only while the session's queue holds nothing but
+   fewer claims than this: what a process killed at once leaves to turn
+   stale (readreceipt_submission_timeout + 5 s) instead of owed. */
+#define READRECEIPT_SENDER_MAX_CLAIMS 8
+/* The record of a receipt the relay accepted is marked done together with
+   the next one's when that one, claimed a moment ago, leaves right after
+   it on the same connection: one lock and one commit for a row of
+   receipts. Only while the first of the row was claimed at most this long
+   ago, so that every record is marked done within the submission timeout
+   of the last send plus this, before its claim could turn stale
+   (readreceipt_submission_timeout + 5 s). */
+#define READRECEIPT_SENDER_RECORD_DEFER_MSECS 2000
 
 enum readreceipt_job_start {
 	/* nothing to send: done, gone, or claimed by another process */
@@ -85,6 +97,8 @@ struct readreceipt_job {
 	   owns), else NULL */
 	pool_t claim_pool;
 	const struct readreceipt_claim *claim;
+	/* when the record was written as being sent */
+	struct timeval claimed_at;
 
 	/* for the event */
 	enum readreceipt_trigger trigger;
@@ -109,6 +123,10 @@ struct readreceipt_sender {
 	   opening the mailbox again */
 	ARRAY(struct mailbox *) session_boxes;
 	struct readreceipt_job *job;
+	/* sent, their records not yet marked done (see
+	   READRECEIPT_SENDER_RECORD_DEFER_MSECS); the sender stays the
+	   process' active one meanwhile */
+	ARRAY(struct readreceipt_job *) sent;
 	struct timeout *to_run;
 	struct timeout *to_retry;
 	bool scan:1;
@@ -122,6 +140,9 @@ static ARRAY(struct readreceipt_sender *) readreceipt_senders;
 static struct readreceipt_relay *readreceipt_sender_relay = NULL;
 
 static void readreceipt_sender_kick(struct readreceipt_sender *sender);
+static int
+readreceipt_sender_record(struct readreceipt_sender *sender,
+			  struct readreceipt_job *last);
 
 static void
 readreceipt_job_emit(struct readreceipt_job *job, const char *decision,
@@ -250,10 +271,16 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 				       &job->claim->claimed_at) <=
 		    READRECEIPT_SENDER_CLAIM_FRESH_MSECS &&
 		    readreceipt_rate_check(job->user, set->max_per_hour,
-					   ioloop_time) != 0)
+					   ioloop_time) != 0) {
+			job->claimed_at = job->claim->claimed_at;
 			return READRECEIPT_JOB_READY;
+		}
 		job->mdn = NULL;
 	}
+	/* what the session sent before is counted before this one is
+	   judged against the hourly limit */
+	if (job->sender != NULL && array_count(&job->sender->sent) > 0)
+		(void)readreceipt_sender_record(job->sender, NULL);
 	ret = readreceipt_outbox_lock(job->user, &lock, error_r);
 	if (ret <= 0) {
 		if (ret == 0)
@@ -323,6 +350,7 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 		return ret == 0 ? READRECEIPT_JOB_SKIP : READRECEIPT_JOB_ERROR;
 
 	/* claimed: from here on no lock is held until the result */
+	job->claimed_at = ioloop_timeval;
 	job->mdn = str_new(job->pool, str_len(mdn));
 	str_append_str(job->mdn, mdn);
 	readreceipt_receipt_copy_addrs(job->pool, &job->recipients,
@@ -330,56 +358,103 @@ readreceipt_job_start(struct readreceipt_job *job, const char **error_r)
 	return READRECEIPT_JOB_READY;
 }
 
-/* Record the result. Returns the smtp-submit status. */
-static int readreceipt_job_finish(struct readreceipt_job *job)
+/* The job's record after the relay's answer. */
+static void readreceipt_job_result(const struct readreceipt_job *job,
+				   struct readreceipt_record *rec)
 {
-	const struct readreceipt_settings *set = job->ruser->set;
+	rec->stamp = ioloop_time;
+	switch (job->status) {
+	case 1:
+	case 0:
+		rec->state = READRECEIPT_RECORD_DONE;
+		break;
+	case READRECEIPT_JOB_NOT_STARTED:
+		rec->state = READRECEIPT_RECORD_OWED;
+		break;
+	default:
+		rec->state = READRECEIPT_RECORD_OWED;
+		rec->wait = READRECEIPT_RECORD_WAIT_RETRY;
+		break;
+	}
+}
+
+static void
+readreceipt_job_record_failed(const struct readreceipt_job *job,
+			      const char *error)
+{
+	e_error(job->ruser->event, "Failed to record the receipt of UID %u "
+		"in %s: %s", job->uid, job->vname, error);
+}
+
+/* Record the results of jobs of one user (each with its mailbox open)
+   under one lock, in one transaction per row of jobs in the same mailbox
+   instance. What fails to be recorded is a claim that turns stale: the
+   receipt is tried again. */
+static void
+readreceipt_jobs_record(struct readreceipt_job *const *jobs,
+			unsigned int count)
+{
+	const struct readreceipt_settings *set = jobs[0]->ruser->set;
+	struct mailbox_transaction_context *t;
+	struct mail_index_view *view;
 	struct readreceipt_record rec;
+	struct readreceipt_job *job;
 	struct file_lock *lock;
+	struct mailbox *box;
+	struct mail *mail;
 	const char *error;
+	unsigned int i, j, k;
 	int ret;
 
-	if (job->send != NULL)
-		readreceipt_send_abort(&job->send);
-	ret = readreceipt_outbox_lock(job->user, &lock, &error);
+	ret = readreceipt_outbox_lock(jobs[0]->user, &lock, &error);
 	if (ret <= 0) {
-		/* the claim turns stale and the receipt is tried again */
-		e_error(job->ruser->event, "Failed to record the receipt of "
-			"UID %u in %s: %s", job->uid, job->box->vname,
-			ret == 0 ? "Timed out waiting for the lock" : error);
-	} else if (readreceipt_outbox_get_fresh(job->box, job->uid,
-						&rec) > 0) {
-		rec.stamp = ioloop_time;
-		switch (job->status) {
-		case 1:
-			if (readreceipt_rate_add(job->user, set->max_per_hour,
+		for (i = 0; i < count; i++) {
+			readreceipt_job_record_failed(jobs[i], ret == 0 ?
+				"Timed out waiting for the lock" : error);
+		}
+		return;
+	}
+	for (i = 0; i < count; i = j) {
+		box = jobs[i]->box;
+		view = readreceipt_outbox_view_fresh(box);
+		t = mailbox_transaction_begin(box,
+					      MAILBOX_TRANSACTION_FLAG_EXTERNAL,
+					      "readreceipt outbox");
+		mail = mail_alloc(t, 0, NULL);
+		for (j = i; j < count && jobs[j]->box == box; j++) {
+			job = jobs[j];
+			if (readreceipt_outbox_view_get(view, box, job->uid,
+							&rec) <= 0)
+				continue;
+			if (job->status == 1 &&
+			    readreceipt_rate_add(job->user, set->max_per_hour,
 						 ioloop_time, &error) < 0) {
 				e_error(job->ruser->event, "Failed to count "
 					"the receipt: %s", error);
 			}
-			/* fall through */
-		case 0:
-			rec.state = READRECEIPT_RECORD_DONE;
-			break;
-		case READRECEIPT_JOB_NOT_STARTED:
-			rec.state = READRECEIPT_RECORD_OWED;
-			break;
-		default:
-			rec.state = READRECEIPT_RECORD_OWED;
-			rec.wait = READRECEIPT_RECORD_WAIT_RETRY;
-			break;
+			if (!mail_set_uid(mail, job->uid))
+				continue;
+			readreceipt_job_result(job, &rec);
+			/* The mailbox stays in the outbox list: the next
+			   session's look at it drops it when nothing is
+			   owed, instead of every receipt rewriting the
+			   list. */
+			readreceipt_outbox_set(t, mail->seq, &rec);
 		}
-		/* The mailbox stays in the outbox list: the next session's
-		   look at it drops it when nothing is owed, instead of every
-		   receipt rewriting the list. */
-		if (readreceipt_job_write(job, &rec, &error) < 0) {
-			e_error(job->ruser->event, "Failed to record the "
-				"receipt of UID %u in %s: %s", job->uid,
-				job->box->vname, error);
+		mail_free(&mail);
+		mail_index_view_close(&view);
+		if (mailbox_transaction_commit(&t) < 0) {
+			error = mailbox_get_last_internal_error(box, NULL);
+			for (k = i; k < j; k++)
+				readreceipt_job_record_failed(jobs[k], error);
 		}
 	}
 	readreceipt_outbox_unlock(&lock);
+}
 
+/* The event of the job's result, once it is recorded. */
+static void readreceipt_job_emit_result(struct readreceipt_job *job)
+{
 	switch (job->status) {
 	case 1:
 		readreceipt_job_emit(job, "sent", job->reason, NULL);
@@ -396,6 +471,15 @@ static int readreceipt_job_finish(struct readreceipt_job *job)
 				     job->error);
 		break;
 	}
+}
+
+/* Record the result. Returns the smtp-submit status. */
+static int readreceipt_job_finish(struct readreceipt_job *job)
+{
+	if (job->send != NULL)
+		readreceipt_send_abort(&job->send);
+	readreceipt_jobs_record(&job, 1);
+	readreceipt_job_emit_result(job);
 	return job->status;
 }
 
@@ -597,19 +681,100 @@ static void readreceipt_sender_retry(struct readreceipt_sender *sender,
 				       readreceipt_sender_start, sender);
 }
 
+/* Record the results of the receipts sent before (sender->sent) and of
+   last (unless NULL) under one lock, then emit their events. Returns the
+   status of last. */
+static int
+readreceipt_sender_record(struct readreceipt_sender *sender,
+			  struct readreceipt_job *last)
+{
+	ARRAY(struct readreceipt_job *) jobs;
+	struct readreceipt_job *job, **jobp, *prev = NULL;
+	int status = last == NULL ? 1 : last->status;
+
+	if (last != NULL)
+		array_push_back(&sender->sent, &last);
+	if (array_count(&sender->sent) == 0)
+		return status;
+	T_BEGIN {
+		t_array_init(&jobs, array_count(&sender->sent));
+		array_foreach_elem(&sender->sent, job) {
+			if (prev != NULL && prev->box != NULL &&
+			    strcmp(prev->vname, job->vname) == 0) {
+				/* the instance the job before opened */
+				job->box = prev->box;
+				job->own_box = FALSE;
+			} else {
+				job->box = readreceipt_sender_open(sender,
+					job->vname, &job->own_box);
+			}
+			/* else the claim turns stale and the receipt is
+			   tried again */
+			if (job->box != NULL)
+				array_push_back(&jobs, &job);
+			prev = job;
+		}
+		if (array_count(&jobs) > 0) {
+			readreceipt_jobs_record(array_front(&jobs),
+						array_count(&jobs));
+		}
+		array_foreach_elem(&jobs, job)
+			readreceipt_job_emit_result(job);
+	} T_END;
+	array_foreach_modifiable(&sender->sent, jobp)
+		readreceipt_job_free(jobp);
+	array_clear(&sender->sent);
+	return status;
+}
+
+/* TRUE when the record of job, which the relay accepted, may wait to be
+   marked done with the next receipt's: one claimed a moment ago that
+   leaves at once (READRECEIPT_SENDER_RECORD_DEFER_MSECS). The hourly
+   limit must leave room for it and for every receipt not yet counted. */
+static bool
+readreceipt_sender_may_defer(struct readreceipt_sender *sender,
+			     const struct readreceipt_job *job)
+{
+	unsigned int max_per_hour = sender->ruser->set->max_per_hour;
+	unsigned int uncounted = array_count(&sender->sent) + 1;
+	const struct readreceipt_sender_item *next;
+	const struct timeval *first;
+
+	if (job->status != 1 || uncounted >= READRECEIPT_SENDER_MAX_CLAIMS ||
+	    array_count(&sender->queue) == 0)
+		return FALSE;
+	next = array_front(&sender->queue);
+	if (next->claim == NULL ||
+	    timeval_diff_msecs(&ioloop_timeval, &next->claim->claimed_at) >
+	    READRECEIPT_SENDER_CLAIM_FRESH_MSECS)
+		return FALSE;
+	first = array_count(&sender->sent) > 0 ?
+		&(*array_front(&sender->sent))->claimed_at : &job->claimed_at;
+	if (timeval_diff_msecs(&ioloop_timeval, first) >
+	    READRECEIPT_SENDER_RECORD_DEFER_MSECS)
+		return FALSE;
+	return max_per_hour == 0 ||
+		(max_per_hour > uncounted &&
+		 readreceipt_rate_check(sender->user, max_per_hour - uncounted,
+					ioloop_time) != 0);
+}
+
 static void readreceipt_sender_job_done(struct readreceipt_sender *sender)
 {
 	struct readreceipt_job *job = sender->job;
-	int status = job->status;
+	int status;
 
 	sender->job = NULL;
+	if (job->send != NULL)
+		readreceipt_send_abort(&job->send);
+	if (readreceipt_sender_may_defer(sender, job)) {
+		/* the connection stays this sender's for the next one */
+		array_push_back(&sender->sent, &job);
+		readreceipt_sender_kick(sender);
+		return;
+	}
 	readreceipt_sender_active = NULL;
-	job->box = readreceipt_sender_open(sender, job->vname, &job->own_box);
-	if (job->box != NULL) T_BEGIN {
-		status = readreceipt_job_finish(job);
-	} T_END;
-	/* else the claim turns stale and the receipt is tried again */
-	readreceipt_job_free(&job);
+	status = readreceipt_sender_record(sender, job);
 	if (status == -1) {
 		/* a batch stops at the first temporary failure */
 		readreceipt_sender_retry(sender,
@@ -698,6 +863,20 @@ readreceipt_sender_next_job(struct readreceipt_sender *sender)
 
 static void readreceipt_sender_scan(struct readreceipt_sender *sender);
 
+/* The sender has nothing more to send now: what it sent is recorded, and
+   the connection is free for the process' other sessions, which found it
+   taken while the records waited. */
+static void readreceipt_sender_record_sent(struct readreceipt_sender *sender)
+{
+	bool waited = array_count(&sender->sent) > 0;
+
+	if (readreceipt_sender_active == sender)
+		readreceipt_sender_active = NULL;
+	(void)readreceipt_sender_record(sender, NULL);
+	if (waited)
+		readreceipt_sender_wake_others();
+}
+
 /* Start the next owed receipt. */
 static void readreceipt_sender_run(struct readreceipt_sender *sender)
 {
@@ -706,10 +885,12 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 	const char *error;
 
 	timeout_remove(&sender->to_run);
-	if (sender->job != NULL || readreceipt_sender_active != NULL)
+	if (sender->job != NULL || (readreceipt_sender_active != NULL &&
+				    readreceipt_sender_active != sender))
 		return;
 	if (sender->scan)
 		readreceipt_sender_scan(sender);
+	readreceipt_sender_active = sender;
 
 	while ((job = readreceipt_sender_next_job(sender)) != NULL) {
 		job->sender = sender;
@@ -725,6 +906,7 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 			readreceipt_job_free(&job);
 			if (start == READRECEIPT_JOB_SKIP)
 				continue;
+			readreceipt_sender_record_sent(sender);
 			if (start == READRECEIPT_JOB_RATE_LIMITED) {
 				readreceipt_sender_retry(sender,
 					READRECEIPT_SENDER_RATE_RETRY_SECS,
@@ -737,7 +919,6 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 			return;
 		}
 		sender->job = job;
-		readreceipt_sender_active = sender;
 		readreceipt_job_release_box(job);
 		if (readreceipt_sender_relay == NULL)
 			readreceipt_sender_relay = readreceipt_relay_create();
@@ -749,6 +930,7 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 			readreceipt_sender_job_callback, job);
 		return;
 	}
+	readreceipt_sender_record_sent(sender);
 }
 
 static void readreceipt_sender_kick(struct readreceipt_sender *sender)
@@ -851,9 +1033,18 @@ void readreceipt_sender_start(struct readreceipt_sender *sender)
 
 bool readreceipt_sender_can_claim(const struct readreceipt_sender *sender)
 {
-	/* at most one receipt in flight in the process ahead of it */
-	return array_count(&sender->queue) == 0 && sender->to_retry == NULL &&
-		!sender->scan;
+	const struct readreceipt_sender_item *item;
+
+	if (sender->to_retry != NULL || sender->scan ||
+	    array_count(&sender->queue) >= READRECEIPT_SENDER_MAX_CLAIMS)
+		return FALSE;
+	/* behind a receipt that is only owed, a claim would wait for its
+	   lock, its read and its commit: it would not leave as built */
+	array_foreach(&sender->queue, item) {
+		if (item->claim == NULL)
+			return FALSE;
+	}
+	return TRUE;
 }
 
 void readreceipt_sender_add_claims(struct readreceipt_sender *sender,
@@ -913,6 +1104,7 @@ struct readreceipt_sender *readreceipt_sender_create(struct mail_user *user)
 	sender->ruser = readreceipt_user_get(user);
 	i_array_init(&sender->queue, 4);
 	i_array_init(&sender->session_boxes, 2);
+	i_array_init(&sender->sent, READRECEIPT_SENDER_MAX_CLAIMS);
 	if (!array_is_created(&readreceipt_senders))
 		i_array_init(&readreceipt_senders, 4);
 	array_push_back(&readreceipt_senders, &sender);
@@ -961,6 +1153,10 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 	*_sender = NULL;
 	timeout_remove(&sender->to_run);
 	timeout_remove(&sender->to_retry);
+	/* sent before the one that may be at the relay now */
+	(void)readreceipt_sender_record(sender, NULL);
+	if (readreceipt_sender_active == sender)
+		readreceipt_sender_active = NULL;
 	if (sender->job != NULL) {
 		/* the session ends while the relay has not answered: its
 		   answer is awaited (within the timeout the send started
@@ -970,7 +1166,6 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 		const char *error;
 
 		sender->job = NULL;
-		readreceipt_sender_active = NULL;
 		T_BEGIN {
 			switch (readreceipt_send_end(&job->send, &job->status,
 						     &error)) {
@@ -1020,6 +1215,7 @@ void readreceipt_sender_destroy(struct readreceipt_sender **_sender)
 		readreceipt_sender_item_free(item);
 	array_free(&sender->queue);
 	array_free(&sender->session_boxes);
+	array_free(&sender->sent);
 	senders = array_get(&readreceipt_senders, &count);
 	for (i = 0; i < count; i++) {
 		if (senders[i] == sender) {

@@ -24,10 +24,11 @@ void readreceipt_sender_destroy(struct readreceipt_sender **sender);
 
 /* Look for what earlier processes left owed, from the ioloop. */
 void readreceipt_sender_start(struct readreceipt_sender *sender);
-/* TRUE when nothing waits in the session and the relay is not being
-   waited out: a receipt owed now starts right after the command, or right
-   after the one receipt the process has in flight, so its decision may
-   claim it (readreceipt_decide_allow_claim). */
+/* TRUE when nothing but a few receipts claimed by their decisions waits
+   in the session and the relay is not being waited out: a receipt owed now
+   starts within moments, behind those and the one receipt the process may
+   have in flight, so its decision may claim it
+   (readreceipt_decide_allow_claim). */
 bool readreceipt_sender_can_claim(const struct readreceipt_sender *sender);
 /* The decision in box claimed these receipts: send them as built, from
    the ioloop. */

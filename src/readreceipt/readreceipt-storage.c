@@ -249,7 +249,8 @@ readreceipt_transaction_decide(struct mailbox_transaction_context *t,
 
 	dec = readreceipt_decide_begin(t);
 	/* An IMAP session sends right after the command: a receipt owed
-	   while nothing waits before it is claimed by the decision itself.
+	   while only a few claims wait before it is claimed by the decision
+	   itself.
 	   POP3 sends only after QUIT, too late for a claim. */
 	if (ruser->session == READRECEIPT_SESSION_IMAP &&
 	    ruser->sender != NULL &&

@@ -454,6 +454,64 @@ def test_claim_respects_the_hourly_limit(doveadm, new_user, make_sink):
         ("2", "rate_limited")], rows
 
 
+def test_a_row_of_claims_within_the_hourly_limit(doveadm, new_user,
+                                                 make_sink):
+    """Five messages opened while the relay takes a moment for each
+    receipt: the decisions claim them, they leave in a row on one
+    connection, and the hourly limit (3) holds although the records of
+    a row are marked done together: three sent, two wait as
+    rate_limited, nothing is left claimed."""
+    slow = make_sink(data_delay=0.15)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_max_per_hour=3, **AUTO)
+    mids = [user.deliver() for _ in range(5)]
+    conn = user.imap()
+    try:
+        for seq in range(1, 6):
+            fetch_body(conn, str(seq))
+        for mid in mids[:3]:
+            line, _ = wait_for_decision(user, mid, "sent")
+            assert line["trigger"] == "open", line
+        # the first one over the limit says so; the claim behind it is
+        # owed again, waiting for the same
+        wait_for_decision(user, mids[3], "queued", "rate_limited")
+        rows = owed(user)
+        assert sorted((r["uid"], r["reason"]) for r in rows) == [
+            ("4", "rate_limited"), ("5", "rate_limited")], rows
+    finally:
+        conn.logout()
+    for mid in mids[:3]:
+        assert_one_receipt(user, mid, sink=slow)
+    time.sleep(scaled(0.5))
+    assert len(slow.messages()) == 3
+
+
+def test_a_row_of_claims_ends_with_the_session(doveadm, new_user,
+                                               make_sink):
+    """The session ends while receipts claimed in a row are leaving: each
+    leaves once, with its decision's trigger, and every record is marked
+    done (nothing owed, nothing for a flush)."""
+    slow = make_sink(data_delay=0.1)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_submission_timeout=10, **AUTO)
+    mids = [user.deliver() for _ in range(6)]
+    conn = user.imap()
+    for seq in range(1, 6):
+        fetch_body(conn, str(seq))
+    # a few have left by now, their records perhaps not yet marked done
+    slow.wait_received(2)
+    tagged = fetch_then_logout_in_one_write(conn, "6")
+    assert tagged["f1"].startswith("f1 OK"), tagged
+    for mid in mids:
+        line, _ = wait_for_decision(user, mid, "sent")
+        assert line["trigger"] == "open", line
+        assert_one_receipt(user, mid, sink=slow)
+    assert owed(user) == []
+    assert flush(user) == 0
+    time.sleep(scaled(0.5))
+    assert len(slow.messages()) == 6
+
+
 def cached_header_fields(user):
     """Header fields whose caching decision in the user's INBOX index is
     not "no" (doveadm dump): Dovecot caches them for every message."""
@@ -476,9 +534,10 @@ def test_reading_headers_starts_no_caching(doveadm, new_user, make_sink):
     """The module reads a message's header once per decision and receipt:
     Dovecot must not start caching those header fields for every message
     because of it (a cache that would grow with each receipt). Two
-    receipts: the first claimed by its decision, the second (opened while
-    the slow relay still holds the first) read again by the sender."""
-    slow = make_sink(data_delay=0.5)
+    receipts: the first claimed by its decision, the second claimed while
+    the slow relay holds the first, then (its claim more than a second
+    old) read again by the sender."""
+    slow = make_sink(data_delay=1.5)
     user = new_user(readreceipt_submission_host=slow.address, **AUTO)
     mids = [user.deliver(), user.deliver()]
     # what Dovecot caches on its own (mail_cache_fields: Dovecot 2.4's
@@ -849,6 +908,40 @@ def test_killed_while_relay_holds_data_reply(doveadm, new_user, dovecot,
     # and nothing more later
     assert flush(user) == 0
     assert len(slow.messages()) == 1
+
+
+def test_killed_with_claims_queued(doveadm, new_user, dovecot, make_sink):
+    """Messages opened while the relay holds the first receipt's DATA
+    reply are claimed by their decisions ("sending", not "owed"); the
+    process dies: the claims are taken over after
+    readreceipt_submission_timeout + 5 s, then one receipt each."""
+    timeout = 3
+    slow = make_sink(data_delay=30)
+    user = new_user(readreceipt_submission_host=slow.address,
+                    readreceipt_submission_timeout=timeout, **AUTO)
+    mids = [user.deliver() for _ in range(4)]
+    conn = user.imap()
+    fetch_body(conn, "1")
+    slow.wait_received(1)
+    for seq in ("2", "3", "4"):
+        fetch_body(conn, seq)
+    rows = owed(user)
+    assert sorted((r["uid"], r["reason"]) for r in rows) == [
+        (str(uid), "sending") for uid in range(1, 5)], rows
+    claimed = time.time()
+    dovecot.kill_session(conn)
+    close_dead(conn)
+    slow.set_data_delay(0)
+
+    # nobody takes the claims over while they are fresh
+    assert flush(user) == 0
+    assert slow.messages() == []
+    sleep_until(claimed + timeout + CLAIM_GRACE + 1)
+    assert flush(user) == 4
+    for mid in mids:
+        assert_one_receipt(user, mid, sink=slow)
+    assert owed(user) == []
+    assert flush(user) == 0
 
 
 def test_killed_after_relay_accepted(doveadm, new_user, dovecot, make_sink):
