@@ -23,11 +23,13 @@ struct readreceipt_message_info {
 };
 
 /* Fill info_r from the headers of mail. Without a
-   Disposition-Notification-To header nothing else is read. prefetch: the
-   mail was not allocated with readreceipt_message_wanted_headers; they are
-   then fetched together once the message turns out to ask for a receipt.
-   A header that cannot be read counts as absent; callers check
-   mail->expunged. */
+   Disposition-Notification-To header the rest is left empty. A stored
+   message's headers are read in one stream (one cache lookup or one pass
+   over its header). prefetch: a message being delivered, whose header the
+   delivery has already parsed; each header is then looked up on its own,
+   and once the message turns out to ask for a receipt the rest are
+   fetched together. A header that cannot be read counts as absent;
+   callers check mail->expunged. */
 void readreceipt_message_read(struct mail *mail, bool prefetch,
 			      struct readreceipt_message_info *info_r);
 
