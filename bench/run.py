@@ -498,7 +498,7 @@ class Bench:
                 submission_host=self.sink.address,
                 plugin_settings=PLUGIN_SETTINGS,
                 load_plugin=(cfg == "module"), extra_config=EXTRA_CONFIG,
-                valgrind=False, debug=False, sieve=False,
+                valgrind=False, debug=False, sieve=args.lmtp_mark_stock,
                 export_events=not args.no_event_export, **options)
             self.dovecots[cfg] = dc
             dc.start()
@@ -508,9 +508,33 @@ class Bench:
         with open(self.dovecots["module"].config_path) as f:
             self.mail_plugins = [line.strip() for line in f
                                  if line.strip().startswith("mail_plugins")]
-        for dc in self.dovecots.values():
+        marks = self.lmtp_sieve_scripts(pw) if args.lmtp_mark_stock \
+            else None
+        for cfg, dc in self.dovecots.items():
             for user in self.users():
-                dc.add_user(user, **USER_SETTINGS)
+                settings = dict(USER_SETTINGS)
+                if marks is not None and user.startswith("lmtp-"):
+                    settings.update(rr.sieve_before_settings(marks[cfg]))
+                dc.add_user(user, **settings)
+
+    def lmtp_sieve_scripts(self, pw):
+        """--lmtp-mark-stock: a Sieve script before each delivery of the
+        LMTP case, on both instances. Stock Dovecot's saves every message
+        with $MDNSent, as the module does with every message of this case
+        (their receipts are forbidden); the module instance's script does
+        nothing, so that both pay for running Sieve."""
+        scripts = {"stock": 'require "imap4flags";\naddflag "$MDNSent";\n',
+                   "module": "keep;\n"}
+        sieve_dir = os.path.join(self.args.workdir, "sieve")
+        os.makedirs(sieve_dir, exist_ok=True)
+        os.chown(sieve_dir, pw.pw_uid, pw.pw_gid)
+        paths = {}
+        for cfg, text in scripts.items():
+            paths[cfg] = os.path.join(sieve_dir, "%s.sieve" % cfg)
+            with open(paths[cfg], "w") as f:
+                f.write(text)
+            os.chown(paths[cfg], pw.pw_uid, pw.pw_gid)
+        return paths
 
     def users(self):
         users = ["store-plain@" + DOMAIN, "store-dnt@" + DOMAIN, FETCH_USER]
@@ -1123,7 +1147,9 @@ def report(args, facts, samples, started, duration):
          "entries), all with `Disposition-Notification-To`"
          % args.messages),
         ("lmtp", "LMTP delivery of %d messages (all with "
-         "`Disposition-Notification-To`), one session" % args.deliveries),
+         "`Disposition-Notification-To`), one session%s" % (
+             args.deliveries, "; stock saves them with `$MDNSent` (Sieve)"
+             if args.lmtp_mark_stock else "")),
     ]
     verdicts = []
     if any(key in samples for key, _ in rows):
@@ -1355,6 +1381,11 @@ def main():
                    "(default 20)")
     p.add_argument("--load-messages", type=int, default=200,
                    help="load case: messages per mailbox (default 200)")
+    p.add_argument("--lmtp-mark-stock", action="store_true",
+                   help="LMTP case: stock Dovecot saves every message with "
+                   "$MDNSent (a Sieve addflag), as the module does with "
+                   "every message of that case; both instances run Sieve. "
+                   "Shows what the module costs beyond the keyword")
     p.add_argument("--load-asking", choices=sorted(LOAD_ASKING),
                    default="half",
                    help="load case: which messages ask for a receipt: "
