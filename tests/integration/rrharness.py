@@ -243,7 +243,8 @@ def pid_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
             stat = f.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
+        # gone before the open, or between the open and the read (ESRCH)
         return False
     # state is the field after the parenthesized command name
     return stat[stat.rindex(")") + 2] != "Z"
