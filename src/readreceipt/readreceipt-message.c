@@ -54,6 +54,11 @@ const char *const readreceipt_message_wanted_headers[] = {
 	"Subject", "Message-ID", "Original-Recipient", NULL
 };
 
+/* one field for each wanted header name (the list ends with NULL) */
+_Static_assert(N_ELEMENTS(readreceipt_wanted_fields) ==
+	       N_ELEMENTS(readreceipt_message_wanted_headers) - 1,
+	       "readreceipt_wanted_fields and the wanted headers differ");
+
 static const char *const *
 readreceipt_get_headers(struct mail *mail, const char *name)
 {
@@ -127,7 +132,7 @@ readreceipt_message_read_fields(struct mail *mail,
 	struct message_header_line *hdr;
 	struct istream *input;
 	const char *value;
-	int field = -1, ret;
+	int field = -1;
 	bool ok;
 
 	headers = mailbox_header_lookup_init(mail->box,
@@ -139,7 +144,7 @@ readreceipt_message_read_fields(struct mail *mail,
 	parser = message_parse_header_init(input, NULL,
 		MESSAGE_HEADER_PARSER_FLAG_SKIP_INITIAL_LWSP |
 		MESSAGE_HEADER_PARSER_FLAG_DROP_CR);
-	while ((ret = message_parse_header_next(parser, &hdr)) > 0) {
+	while (message_parse_header_next(parser, &hdr) > 0) {
 		if (hdr->eoh)
 			continue;
 		if (!hdr->continued)
