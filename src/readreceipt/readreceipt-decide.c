@@ -147,43 +147,32 @@ readreceipt_decide_event(struct readreceipt_decide *dec, uint32_t uid,
 
 static struct mail *readreceipt_decide_mail(struct readreceipt_decide *dec)
 {
-	struct mailbox_header_lookup_ctx *headers;
-
-	if (dec->mail == NULL) {
-		headers = mailbox_header_lookup_init(dec->box,
-			readreceipt_message_wanted_headers);
-		dec->mail = mail_alloc(dec->t, MAIL_FETCH_FLAGS, headers);
-		mailbox_header_lookup_unref(&headers);
-	}
+	if (dec->mail == NULL)
+		dec->mail = mail_alloc(dec->t, MAIL_FETCH_FLAGS, NULL);
 	return dec->mail;
 }
 
 /* Read only what the answer "ignore" needs: whether uid asks for a receipt
    (the verdict's action is then SUPPRESS, else NONE: no policy is applied),
-   its Message-ID and the requested addresses, for the event. Two header
-   lookups instead of all the policy's. Returns 1, or 0 when the message
-   is gone. Strings are on the data stack. */
+   its Message-ID and the requested addresses, for the event. Returns 1,
+   or 0 when the message is gone. Strings are on the data stack. */
 static int
 readreceipt_decide_read_request(struct readreceipt_decide *dec, uint32_t uid,
 				struct readreceipt_decide_msg *msg_r)
 {
 	struct mail *mail = readreceipt_decide_mail(dec);
 	struct readreceipt_message_info *info = &msg_r->info;
-	const char *const *values;
 
 	i_zero(msg_r);
 	t_array_init(&msg_r->verdict.recipients, 4);
 	if (!mail_set_uid(mail, uid))
 		return 0;
-	if (mail_get_headers(mail, "Disposition-Notification-To",
-			     &values) > 0) {
-		info->msg.disposition_notification_to = values;
+	readreceipt_message_read(mail, info);
+	if (info->msg.disposition_notification_to != NULL) {
 		msg_r->verdict.action = READRECEIPT_ACTION_SUPPRESS;
 		readreceipt_policy_request_addresses(&info->msg,
 			&msg_r->verdict.recipients);
 	}
-	if (mail_get_first_header(mail, "Message-ID", &info->message_id) <= 0)
-		info->message_id = NULL;
 	readreceipt_outbox_get(dec->t, mail->seq, &msg_r->rec);
 	return mail->expunged ? 0 : 1;
 }
@@ -199,7 +188,7 @@ readreceipt_decide_read(struct readreceipt_decide *dec, uint32_t uid,
 	i_zero(msg_r);
 	if (!mail_set_uid(mail, uid))
 		return 0;
-	readreceipt_message_read(mail, FALSE, &msg_r->info);
+	readreceipt_message_read(mail, &msg_r->info);
 	msg_r->info.msg.has_mdnsent = readreceipt_mail_has_keyword(mail,
 		READRECEIPT_KEYWORD_MDNSENT);
 	msg_r->info.msg.has_mdnask = readreceipt_mail_has_keyword(mail,

@@ -4,7 +4,6 @@
 #include "array.h"
 #include "seq-range-array.h"
 #include "mail-storage-private.h"
-#include "raw-storage.h"
 #include "readreceipt-settings.h"
 #include "readreceipt-policy.h"
 #include "readreceipt-message.h"
@@ -98,7 +97,7 @@ readreceipt_delivery_judge(struct readreceipt_user *ruser,
 	struct readreceipt_message_info info;
 	struct readreceipt_verdict verdict;
 
-	readreceipt_message_read(mail, TRUE, &info);
+	readreceipt_message_read(mail, &info);
 	if (info.msg.disposition_notification_to == NULL)
 		return FALSE;
 	/* The source's own keywords do not count: in LMTP the second
@@ -263,28 +262,4 @@ void readreceipt_delivery_mailbox_allocated(struct mailbox *box)
 	v->transaction_rollback = readreceipt_delivery_transaction_rollback;
 	MODULE_CONTEXT_SET_SELF(box, readreceipt_delivery_storage_module,
 				rbox);
-}
-
-/* LMTP and LDA read a few headers of the incoming message (From,
-   Message-ID, Subject...) in one pass over its header before delivering
-   it. Adding the headers a decision reads to that pass spares each
-   delivery a second pass over the same header. */
-void readreceipt_delivery_mail_allocated(struct mail *mail)
-{
-	struct mailbox *box = mail->box;
-	struct mail_user *user = box->storage->user;
-	struct mailbox_header_lookup_ctx *ours;
-
-	if (!user->autocreated || user->service == NULL ||
-	    strcmp(box->storage->name, RAW_STORAGE_NAME) != 0 ||
-	    (strcmp(user->service, "lmtp") != 0 &&
-	     strcmp(user->service, "lda") != 0))
-		return;
-
-	/* before mail_set_seq() this stays for the mail's first message,
-	   the only one a raw mail of a delivery has */
-	ours = mailbox_header_lookup_init(box,
-		readreceipt_message_wanted_headers);
-	mail_add_temp_wanted_fields(mail, 0, ours);
-	mailbox_header_lookup_unref(&ours);
 }

@@ -7,11 +7,7 @@
    never offer one. */
 
 struct mailbox;
-struct mail;
 
 void readreceipt_delivery_mailbox_allocated(struct mailbox *box);
-/* The incoming message of a delivery: its first header pass also reads
-   what a decision needs. */
-void readreceipt_delivery_mail_allocated(struct mail *mail);
 
 #endif

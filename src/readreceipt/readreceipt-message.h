@@ -9,10 +9,6 @@
 struct mail;
 struct mailbox;
 
-/* Every header readreceipt_message_read() may read, for
-   mailbox_header_lookup_init(), so that they are fetched in one go. */
-extern const char *const readreceipt_message_wanted_headers[];
-
 struct readreceipt_message_info {
 	/* the headers; keywords and excluded_mailbox are left to the
 	   caller */
@@ -22,15 +18,11 @@ struct readreceipt_message_info {
 	const char *original_recipient;
 };
 
-/* Fill info_r from the headers of mail. Without a
-   Disposition-Notification-To header the rest is left empty. A stored
-   message's headers are read in one stream (one cache lookup or one pass
-   over its header). prefetch: a message being delivered, whose header the
-   delivery has already parsed; each header is then looked up on its own,
-   and once the message turns out to ask for a receipt the rest are
-   fetched together. A header that cannot be read counts as absent;
-   callers check mail->expunged. */
-void readreceipt_message_read(struct mail *mail, bool prefetch,
+/* Fill info_r from the headers of mail, read in one pass over its
+   header. Without a Disposition-Notification-To header the rest is left
+   empty. A header that cannot be read counts as absent; callers check
+   mail->expunged. */
+void readreceipt_message_read(struct mail *mail,
 			      struct readreceipt_message_info *info_r);
 
 /* Fill msg_r from the message's flags and headers (strings on the data

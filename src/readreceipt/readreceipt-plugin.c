@@ -21,7 +21,6 @@ static struct mail_storage_hooks readreceipt_mail_storage_hooks = {
 
 static struct mail_storage_hooks readreceipt_delivery_hooks = {
 	.mailbox_allocated = readreceipt_delivery_mailbox_allocated,
-	.mail_allocated = readreceipt_delivery_mail_allocated,
 };
 
 void readreceipt_plugin_init(struct module *module)

@@ -202,26 +202,21 @@ readreceipt_job_build(struct readreceipt_job *job,
 	/* judged again as it leaves, by the policy in force now */
 	const struct readreceipt_settings *set =
 		readreceipt_user_policy(job->ruser);
-	struct mailbox_header_lookup_ctx *headers;
 	struct mailbox_transaction_context *t;
 	struct readreceipt_message_info minfo;
 	struct mail *mail;
 	int ret = 1;
 
-	headers = mailbox_header_lookup_init(job->box,
-		readreceipt_message_wanted_headers);
-	/* read once: no caching decision changes for it (see
-	   readreceipt-decide.c) */
+	/* read once: no caching decision changes for it */
 	t = mailbox_transaction_begin(job->box,
 				      MAILBOX_TRANSACTION_FLAG_NO_CACHE_DEC,
 				      "readreceipt read");
-	mail = mail_alloc(t, 0, headers);
-	mailbox_header_lookup_unref(&headers);
+	mail = mail_alloc(t, 0, NULL);
 	if (!mail_set_uid(mail, job->uid)) {
 		ret = 0;
 		goto out;
 	}
-	readreceipt_message_read(mail, FALSE, &minfo);
+	readreceipt_message_read(mail, &minfo);
 	if (mail->expunged) {
 		ret = 0;
 		goto out;
@@ -1304,7 +1299,6 @@ int readreceipt_sender_list_box(struct mailbox *box, pool_t pool,
 {
 	struct readreceipt_user *ruser =
 		readreceipt_user_get(box->storage->user);
-	struct mailbox_header_lookup_ctx *headers;
 	struct mailbox_transaction_context *t;
 	struct readreceipt_message_info minfo;
 	struct readreceipt_verdict verdict;
@@ -1320,18 +1314,15 @@ int readreceipt_sender_list_box(struct mailbox *box, pool_t pool,
 	if (array_count(&uids) == 0)
 		return 0;
 
-	headers = mailbox_header_lookup_init(box,
-		readreceipt_message_wanted_headers);
 	t = mailbox_transaction_begin(box,
 				      MAILBOX_TRANSACTION_FLAG_NO_CACHE_DEC,
 				      "readreceipt list");
-	mail = mail_alloc(t, 0, headers);
-	mailbox_header_lookup_unref(&headers);
+	mail = mail_alloc(t, 0, NULL);
 	array_foreach_elem(&uids, uid) T_BEGIN {
 		if (readreceipt_outbox_get_fresh(box, uid, &rec) > 0 &&
 		    readreceipt_record_is_owed(&rec) &&
 		    mail_set_uid(mail, uid)) {
-			readreceipt_message_read(mail, FALSE, &minfo);
+			readreceipt_message_read(mail, &minfo);
 			readreceipt_policy_decide(
 				readreceipt_user_policy(ruser), &minfo.msg,
 				FALSE, TRUE, pool_datastack_create(),
