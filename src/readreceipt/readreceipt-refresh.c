@@ -36,10 +36,33 @@ struct readreceipt_refresh_lookup {
 	bool fresh;
 	/* the policy a process with a newer configuration wrote, or NULL */
 	const struct readreceipt_policy_state *newer;
-	/* the sources, filled by the lookups */
-	struct readreceipt_policy_state *sources;
-	pool_t pool;
+	/* each setting's source (READRECEIPT_SOURCE_*), by its index in
+	   readreceipt_setting_names[], filled by the lookups; NULL: the
+	   default */
+	const char **sources;
+	/* where the next lookup is expected: the parser looks the settings
+	   up in their order */
+	unsigned int next_idx;
 };
+
+static void
+readreceipt_refresh_set_source(struct readreceipt_refresh_lookup *ctx,
+			       const char *name, const char *source)
+{
+	unsigned int i = ctx->next_idx;
+
+	if (i >= readreceipt_setting_count ||
+	    strcmp(readreceipt_setting_names[i], name) != 0) {
+		for (i = 0; i < readreceipt_setting_count; i++) {
+			if (strcmp(readreceipt_setting_names[i], name) == 0)
+				break;
+		}
+		if (i == readreceipt_setting_count)
+			return;
+	}
+	ctx->sources[i] = source;
+	ctx->next_idx = i + 1;
+}
 
 static const char *readreceipt_refresh_lookup(const char *name, void *context)
 {
@@ -79,9 +102,8 @@ static const char *readreceipt_refresh_lookup(const char *name, void *context)
 		value = readreceipt_compat_setting(ruser->compat_set, name);
 		source = READRECEIPT_SOURCE_PROCESS;
 	}
-	readreceipt_policy_state_set(ctx->sources, ctx->pool, name, "",
-				     value == NULL ?
-				     READRECEIPT_SOURCE_DEFAULT : source);
+	readreceipt_refresh_set_source(ctx, name, value == NULL ?
+				       READRECEIPT_SOURCE_DEFAULT : source);
 	return value;
 }
 
@@ -95,9 +117,10 @@ readreceipt_refresh_compute(struct readreceipt_user *ruser,
 {
 	struct readreceipt_refresh_lookup ctx;
 	struct readreceipt_policy_state *policy;
+	struct readreceipt_policy_entry *entry;
 	struct readreceipt_settings *set;
-	const struct readreceipt_policy_entry *entry;
-	const char *const *name, *error;
+	const char **values, *error;
+	unsigned int i;
 	pool_t pool;
 
 	pool = pool_alloconly_create("readreceipt policy", 2048);
@@ -111,8 +134,7 @@ readreceipt_refresh_compute(struct readreceipt_user *ruser,
 	ctx.fields = fields;
 	ctx.fresh = fresh;
 	ctx.newer = newer;
-	ctx.sources = policy;
-	ctx.pool = pool;
+	ctx.sources = t_new(const char *, readreceipt_setting_count);
 	if (readreceipt_settings_parse(pool, readreceipt_refresh_lookup, &ctx,
 				       ruser->user->username, my_hostname,
 				       &set, &error) < 0) {
@@ -122,12 +144,15 @@ readreceipt_refresh_compute(struct readreceipt_user *ruser,
 		set->error = p_strdup(pool, forced_error);
 	}
 	/* the values as they are used, with their sources */
-	for (name = readreceipt_setting_names; *name != NULL; name++) {
-		entry = readreceipt_policy_state_find(policy, *name);
-		readreceipt_policy_state_set(policy, pool, *name,
-			readreceipt_settings_value(set, *name),
-			entry == NULL ? READRECEIPT_SOURCE_DEFAULT :
-			entry->source);
+	values = t_new(const char *, readreceipt_setting_count + 1);
+	readreceipt_settings_values(set, values);
+	for (i = 0; i < readreceipt_setting_count; i++) {
+		entry = array_append_space(&policy->entries);
+		entry->name = readreceipt_setting_names[i];
+		entry->value = p_strdup(pool, values[i]);
+		entry->source = ctx.sources[i] == NULL ?
+			READRECEIPT_SOURCE_DEFAULT :
+			p_strdup(pool, ctx.sources[i]);
 	}
 	policy->error = set->error;
 	policy->config_usecs = readreceipt_config_usecs;

@@ -52,6 +52,8 @@ const char *const readreceipt_setting_names[] = {
 	NULL
 };
 #undef READRECEIPT_SETTING_NAME
+const unsigned int readreceipt_setting_count =
+	N_ELEMENTS(readreceipt_setting_names) - 1;
 
 const char *readreceipt_userdb_field_value(const char *field,
 					   const char *name)
@@ -738,6 +740,20 @@ readreceipt_settings_format_string(const struct readreceipt_setting_def *def
 #define readreceipt_settings_format_HOST readreceipt_settings_format_string
 #define readreceipt_settings_format_REPORTING_UA \
 	readreceipt_settings_format_string
+
+void readreceipt_settings_values(const struct readreceipt_settings *set,
+				 const char **values_r)
+{
+	const struct readreceipt_setting_def *def = readreceipt_setting_defs;
+	unsigned int i = 0;
+
+#define READRECEIPT_SETTING_VALUES(name_, field, type, ...) \
+	values_r[i++] = readreceipt_settings_format_##type(def, set->field); \
+	def++;
+	READRECEIPT_SETTINGS_TABLE(READRECEIPT_SETTING_VALUES)
+#undef READRECEIPT_SETTING_VALUES
+	values_r[i] = NULL;
+}
 
 const char *
 readreceipt_settings_value(const struct readreceipt_settings *set,

@@ -65,6 +65,8 @@ struct readreceipt_setting_def {
 extern const struct readreceipt_setting_def readreceipt_setting_defs[];
 /* Their names, in the same order, NULL-terminated. */
 extern const char *const readreceipt_setting_names[];
+/* how many there are */
+extern const unsigned int readreceipt_setting_count;
 
 /* userdb fields that are not core settings reach plugin {} under this
    prefix (2.3); a userdb may also return them with it */
@@ -146,5 +148,10 @@ const char *readreceipt_mode_to_str(enum readreceipt_mode mode);
 const char *
 readreceipt_settings_value(const struct readreceipt_settings *set,
 			   const char *name);
+/* Every setting's value as readreceipt_settings_value() gives it, in the
+   order of readreceipt_setting_names[], and NULL after the last:
+   values_r has room for readreceipt_setting_count + 1. */
+void readreceipt_settings_values(const struct readreceipt_settings *set,
+				 const char **values_r);
 
 #endif

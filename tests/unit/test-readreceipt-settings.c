@@ -892,6 +892,41 @@ static void test_settings_value(void **state ATTR_UNUSED)
 	pool_unref(&pool);
 }
 
+/* All values at once are each setting's value, in the names' order. */
+static void test_settings_values(void **state ATTR_UNUSED)
+{
+	static const char *const pairs[] = {
+		"readreceipt_mode", "internal",
+		"readreceipt_domains", "example.com .example.org",
+		"readreceipt_pending_expire", "2d",
+		NULL
+	};
+	struct readreceipt_settings *set;
+	struct test_env env;
+	const char **values, *error;
+	unsigned int i;
+	pool_t pool;
+
+	i_zero(&env);
+	env.pairs = pairs;
+	t_array_init(&env.asked, TEST_ASKED_MAX);
+	pool = pool_alloconly_create("test settings", 1024);
+	assert_int_equal(readreceipt_settings_parse(pool, test_lookup, &env,
+		"user@example.com", TEST_HOSTNAME, &set, &error), 0);
+	values = t_new(const char *, readreceipt_setting_count + 2);
+	values[readreceipt_setting_count + 1] = "unchanged";
+	readreceipt_settings_values(set, values);
+	for (i = 0; i < readreceipt_setting_count; i++) {
+		assert_string_equal(values[i], readreceipt_settings_value(set,
+			readreceipt_setting_names[i]));
+	}
+	assert_null(values[i]);
+	assert_string_equal(values[i + 1], "unchanged");
+	assert_null(readreceipt_setting_names[i]);
+	assert_string_equal(values[0], "internal");
+	pool_unref(&pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -903,6 +938,7 @@ int main(void)
 		cmocka_unit_test(test_settings_names),
 		cmocka_unit_test(test_settings_mode_to_str),
 		cmocka_unit_test(test_settings_value),
+		cmocka_unit_test(test_settings_values),
 		cmocka_unit_test(test_settings_table_defaults),
 	};
 
