@@ -1040,6 +1040,25 @@ def test_example(block, readme):
     checker(block, readme)
 
 
+def run_bench_command(command_re, timeout, min_bars):
+    """Run the one README command that command_re finds, as printed (sudo
+    dropped: the tests run as root); return the result and the rows of
+    its Markdown table (at least min_bars "|"), by their first cell."""
+    with open(README) as f:
+        commands = command_re.findall(f.read())
+    assert len(commands) == 1, commands
+    res = subprocess.run(commands[0].split(), cwd=rrharness.SOURCE_ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         universal_newlines=True,
+                         timeout=rrharness.scaled(timeout))
+    assert res.returncode == 0, res.stdout
+    rows = {line.split("|")[1].strip(): [c.strip() for c in
+                                         line.split("|")[2:-1]]
+            for line in res.stdout.splitlines()
+            if line.startswith("| ") and line.count("|") >= min_bars}
+    return res, rows
+
+
 RECEIPT_CPU_RE = re.compile(
     r"`sudo (/usr/bin/python3 bench/receipt_cpu\.py[^`]*)`")
 
@@ -1049,18 +1068,7 @@ def test_receipt_cpu_command_as_printed():
     printed (sudo dropped: the tests run as root) and reports the system
     calls a receipt adds and no header field cached because of the
     module."""
-    with open(README) as f:
-        commands = RECEIPT_CPU_RE.findall(f.read())
-    assert len(commands) == 1, commands
-    res = subprocess.run(commands[0].split(), cwd=rrharness.SOURCE_ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         universal_newlines=True,
-                         timeout=rrharness.scaled(300))
-    assert res.returncode == 0, res.stdout
-    rows = {line.split("|")[1].strip(): [c.strip() for c in
-                                         line.split("|")[2:-1]]
-            for line in res.stdout.splitlines()
-            if line.startswith("| ") and line.count("|") >= 4}
+    res, rows = run_bench_command(RECEIPT_CPU_RE, 300, 4)
     assert "all" in rows, res.stdout
     assert float(rows["all"][2]) > 0, res.stdout
     cached = rows["header fields cached for every message"]
@@ -1068,3 +1076,23 @@ def test_receipt_cpu_command_as_printed():
                   "Content-Type"):
         assert field not in cached[0], res.stdout
 
+
+
+INSTRUCTIONS_RE = re.compile(
+    r"`sudo (/usr/bin/python3 bench/instructions\.py[^`]*)`")
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/valgrind"),
+                    reason="valgrind is not installed")
+def test_instructions_command_as_printed():
+    """The instructions.py command of the Performance section runs as
+    printed (sudo dropped: the tests run as root) and reports, for both
+    cases, the instructions of both instances for the same work, the
+    module's deliveries doing more (each is judged and marked)."""
+    res, rows = run_bench_command(INSTRUCTIONS_RE, 900, 7)
+    assert set(rows) >= {"lmtp", "load"}, res.stdout
+    for case in ("lmtp", "load"):
+        stock, module = (int(rows[case][i].replace(",", ""))
+                         for i in (1, 2))
+        assert stock > 0 and module > 0, res.stdout
+    assert float(rows["lmtp"][3]) > 1.0, res.stdout
