@@ -240,9 +240,15 @@ readreceipt_outbox_lock_path(const char *path,
 		fd = readreceipt_outbox_open_create(path, O_RDWR, error_r);
 		if (fd == -1)
 			return -1;
-		ret = file_wait_lock(fd, path, F_WRLCK, &lock_set,
-				     READRECEIPT_OUTBOX_LOCK_TIMEOUT_SECS,
-				     lock_r, error_r);
+		/* uncontended, a lock without a timeout costs no alarm()
+		   pair */
+		ret = file_try_lock(fd, path, F_WRLCK, &lock_set, lock_r,
+				    error_r);
+		if (ret == 0) {
+			ret = file_wait_lock(fd, path, F_WRLCK, &lock_set,
+				READRECEIPT_OUTBOX_LOCK_TIMEOUT_SECS,
+				lock_r, error_r);
+		}
 		if (ret <= 0) {
 			i_close_fd(&fd);
 			return ret;
