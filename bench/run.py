@@ -716,6 +716,7 @@ class Bench:
             message_id="<lmtp-%d@%s>" % (i, DOMAIN)) for i in range(n)]
         wall = {cfg: [] for cfg in CONFIGS}
         cpu = {cfg: [] for cfg in CONFIGS}
+        by_process = {cfg: [] for cfg in CONFIGS}
         # round 0 is an untimed warm-up (starts the lmtp processes)
         for r in range(args.rounds + 1):
             for cfg in self.order(r):
@@ -735,13 +736,15 @@ class Bench:
                 if r > 0:
                     wall[cfg].append(t1 - t0)
                     cpu[cfg].append(used)
+                    by_process[cfg].append(dict(self.cpu[cfg].by_name))
                 conn = dc.imap(user)
                 select_all(conn, n)
                 conn.logout()
             if r > 0:
                 log("LMTP round %d/%d: %s", r, args.rounds, ", ".join(
                     "%s %.2fs" % (c, wall[c][-1]) for c in CONFIGS))
-        self.samples["lmtp"] = {cfg: {"wall": wall[cfg], "cpu": cpu[cfg]}
+        self.samples["lmtp"] = {cfg: {"wall": wall[cfg], "cpu": cpu[cfg],
+                                      "cpu_by_process": by_process[cfg]}
                                 for cfg in CONFIGS}
 
     # ---- c. FETCH latency, relay healthy and relay hanging
@@ -1187,6 +1190,23 @@ def report(args, facts, samples, started, duration):
                                 % (GOAL_PERCENT, "met" if (m1 / m0 - 1) *
                                    100 <= GOAL_PERCENT else "NOT met"))
     add("")
+    if "lmtp" in samples and "cpu_by_process" in samples["lmtp"]["stock"]:
+        lm = samples["lmtp"]
+        names = sorted({n for cfg in CONFIGS
+                        for x in lm[cfg]["cpu_by_process"] for n in x})
+        add("LMTP, server CPU by process, microseconds per delivery "
+            "(median of the rounds):")
+        add("")
+        add("| process | stock | module | module - stock |")
+        add("|---|---|---|---|")
+        for name in names:
+            us = [statistics.median(1e6 * x.get(name, 0) / args.deliveries
+                                    for x in lm[cfg]["cpu_by_process"])
+                  for cfg in CONFIGS]
+            if max(us) >= 0.5:
+                add("| %s | %.1f | %.1f | %+.1f |" % (
+                    name, us[0], us[1], us[1] - us[0]))
+        add("")
 
     if "fetch" in samples:
         f = samples["fetch"]
