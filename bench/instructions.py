@@ -145,8 +145,17 @@ class Run:
             workdir=os.path.join(self.args.workdir, case, cfg),
             submission_host=sink.address,
             plugin_settings=bench.PLUGIN_SETTINGS,
-            load_plugin=(cfg == "module"), extra_config=bench.EXTRA_CONFIG,
-            imap_module=True)
+            load_plugin=(cfg == "module"), imap_module=True)
+
+    @staticmethod
+    def add_user(dc, user):
+        """A user as bench/run.py has them: the module active, attributes
+        (the pending queue) in a file in the home, in the syntax of the
+        Dovecot that runs."""
+        settings = dict(bench.USER_SETTINGS)
+        settings.update(rr.attribute_dict_settings(
+            os.path.join(dc.home(user), "dovecot-attributes")))
+        dc.add_user(user, **settings)
 
     def lmtp(self):
         n = self.args.deliveries
@@ -163,7 +172,7 @@ class Run:
                 dc.start()
                 try:
                     user = "lmtp-%s@%s" % (cfg, bench.DOMAIN)
-                    dc.add_user(user, **bench.USER_SETTINGS)
+                    self.add_user(dc, user)
                     conn = smtplib.LMTP("127.0.0.1", dc.lmtp_port,
                                         timeout=3600)
                     conn.ehlo("bench.test")
@@ -204,7 +213,7 @@ class Run:
                  for i in range(a.load_users)]
         seqs = None
         for user in users:
-            dc.add_user(user, **bench.USER_SETTINGS)
+            self.add_user(dc, user)
             bench.populate_maildir(dc, user, [rr.make_message(
                 bench.SENDER, user, "Load %d" % i,
                 dnt=True if i % 2 == 0 else None,
