@@ -7,7 +7,6 @@
 #include "readreceipt-policy.h"
 
 struct mail;
-struct mailbox;
 
 struct readreceipt_message_info {
 	/* the headers; keywords and excluded_mailbox are left to the
