@@ -235,7 +235,8 @@ cmd_readreceipt_policy_run(struct doveadm_mail_cmd_context *ctx,
 	struct readreceipt_user *ruser;
 	struct readreceipt_compat_settings *configured;
 	enum doveadm_readreceipt_source source;
-	const char *const *name, *value, *error;
+	const char **values, *name, *error;
+	unsigned int i;
 
 	ruser = doveadm_readreceipt_user(ctx, user);
 	if (ruser == NULL)
@@ -245,16 +246,17 @@ cmd_readreceipt_policy_run(struct doveadm_mail_cmd_context *ctx,
 	if (readreceipt_compat_settings_get(user, TRUE, &configured,
 					    &error) < 0)
 		i_error("Failed to read the settings: %s", error);
-	for (name = readreceipt_setting_names; *name != NULL; name++) {
-		value = readreceipt_settings_value(ruser->set, *name);
-		i_assert(value != NULL);
-		source = doveadm_readreceipt_setting_source(*name,
-			readreceipt_compat_setting(configured, *name),
+	values = t_new(const char *, readreceipt_setting_count + 1);
+	readreceipt_settings_values(ruser->set, values);
+	for (i = 0; i < readreceipt_setting_count; i++) {
+		name = readreceipt_setting_names[i];
+		source = doveadm_readreceipt_setting_source(name,
+			readreceipt_compat_setting(configured, name),
 			readreceipt_compat_setting_configured(configured,
-							      *name) != NULL,
+							      name) != NULL,
 			user->userdb_fields);
-		doveadm_print(*name);
-		doveadm_print(value);
+		doveadm_print(name);
+		doveadm_print(values[i]);
 		doveadm_print(doveadm_readreceipt_source_to_str(source));
 	}
 	/* what an admin quotes in a bug report, beside the settings */

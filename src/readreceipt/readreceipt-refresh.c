@@ -49,19 +49,15 @@ static void
 readreceipt_refresh_set_source(struct readreceipt_refresh_lookup *ctx,
 			       const char *name, const char *source)
 {
-	unsigned int i = ctx->next_idx;
+	int idx = ctx->next_idx;
 
-	if (i >= readreceipt_setting_count ||
-	    strcmp(readreceipt_setting_names[i], name) != 0) {
-		for (i = 0; i < readreceipt_setting_count; i++) {
-			if (strcmp(readreceipt_setting_names[i], name) == 0)
-				break;
-		}
-		if (i == readreceipt_setting_count)
+	if (ctx->next_idx >= readreceipt_setting_count ||
+	    strcmp(readreceipt_setting_names[idx], name) != 0) {
+		if ((idx = readreceipt_setting_index(name)) < 0)
 			return;
 	}
-	ctx->sources[i] = source;
-	ctx->next_idx = i + 1;
+	ctx->sources[idx] = source;
+	ctx->next_idx = idx + 1;
 }
 
 static const char *readreceipt_refresh_lookup(const char *name, void *context)

@@ -755,17 +755,27 @@ void readreceipt_settings_values(const struct readreceipt_settings *set,
 	values_r[i] = NULL;
 }
 
+int readreceipt_setting_index(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < readreceipt_setting_count; i++) {
+		if (strcmp(readreceipt_setting_names[i], name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 const char *
 readreceipt_settings_value(const struct readreceipt_settings *set,
 			   const char *name)
 {
-	const struct readreceipt_setting_def *def = readreceipt_setting_defs;
+	const char **values;
+	int idx = readreceipt_setting_index(name);
 
-#define READRECEIPT_SETTING_VALUE(name_, field, type, ...) \
-	if (strcmp(name, def->name) == 0) \
-		return readreceipt_settings_format_##type(def, set->field); \
-	def++;
-	READRECEIPT_SETTINGS_TABLE(READRECEIPT_SETTING_VALUE)
-#undef READRECEIPT_SETTING_VALUE
-	return NULL;
+	if (idx < 0)
+		return NULL;
+	values = t_new(const char *, readreceipt_setting_count + 1);
+	readreceipt_settings_values(set, values);
+	return values[idx];
 }

@@ -67,6 +67,8 @@ extern const struct readreceipt_setting_def readreceipt_setting_defs[];
 extern const char *const readreceipt_setting_names[];
 /* how many there are */
 extern const unsigned int readreceipt_setting_count;
+/* The index of name in readreceipt_setting_names[], or -1. */
+int readreceipt_setting_index(const char *name);
 
 /* userdb fields that are not core settings reach plugin {} under this
    prefix (2.3); a userdb may also return them with it */

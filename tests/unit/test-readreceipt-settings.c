@@ -62,6 +62,22 @@ test_field(const struct readreceipt_settings *set, const char *field)
 	return value;
 }
 
+/* Parse pairs (full setting names) into pool; they must be valid. */
+static struct readreceipt_settings *
+test_parse_valid(pool_t pool, const char *const *pairs, const char *username)
+{
+	struct readreceipt_settings *set;
+	struct test_env env;
+	const char *error;
+
+	i_zero(&env);
+	env.pairs = pairs;
+	t_array_init(&env.asked, TEST_ASKED_MAX);
+	assert_int_equal(readreceipt_settings_parse(pool, test_lookup, &env,
+		username, TEST_HOSTNAME, &set, &error), 0);
+	return set;
+}
+
 /* Parse pairs (full setting names) and check the result. error is the
    expected error, or NULL when the settings are valid; expect holds
    field/value pairs (see test_field()). */
@@ -715,15 +731,8 @@ static void test_settings_datastack_pool(void **state ATTR_UNUSED)
 		NULL
 	};
 	struct readreceipt_settings *set;
-	struct test_env env;
-	const char *error;
 
-	i_zero(&env);
-	env.pairs = pairs;
-	t_array_init(&env.asked, TEST_ASKED_MAX);
-	assert_int_equal(readreceipt_settings_parse(pool_datastack_create(),
-		test_lookup, &env, TEST_USERNAME, TEST_HOSTNAME, &set,
-		&error), 0);
+	set = test_parse_valid(pool_datastack_create(), pairs, TEST_USERNAME);
 	assert_int_equal(set->mode, READRECEIPT_MODE_INTERNAL);
 	assert_string_equal(test_field(set, "allow"),
 			    "a@example.org @example.net");
@@ -867,16 +876,11 @@ static void test_settings_value(void **state ATTR_UNUSED)
 {
 	static const char *const no_pairs[] = { NULL };
 	struct readreceipt_settings *set;
-	struct test_env env;
-	const char *const *name, *error;
+	const char *const *name;
 	pool_t pool;
 
-	i_zero(&env);
-	env.pairs = no_pairs;
-	t_array_init(&env.asked, TEST_ASKED_MAX);
 	pool = pool_alloconly_create("test settings", 1024);
-	assert_int_equal(readreceipt_settings_parse(pool, test_lookup, &env,
-		NULL, TEST_HOSTNAME, &set, &error), 0);
+	set = test_parse_valid(pool, no_pairs, NULL);
 	for (name = readreceipt_setting_names; *name != NULL; name++) {
 		if (readreceipt_settings_value(set, *name) == NULL)
 			fail_msg("%s has no value", *name);
@@ -902,24 +906,27 @@ static void test_settings_values(void **state ATTR_UNUSED)
 		NULL
 	};
 	struct readreceipt_settings *set;
-	struct test_env env;
-	const char **values, *error;
+	const char **values;
 	unsigned int i;
 	pool_t pool;
 
-	i_zero(&env);
-	env.pairs = pairs;
-	t_array_init(&env.asked, TEST_ASKED_MAX);
 	pool = pool_alloconly_create("test settings", 1024);
-	assert_int_equal(readreceipt_settings_parse(pool, test_lookup, &env,
-		"user@example.com", TEST_HOSTNAME, &set, &error), 0);
+	set = test_parse_valid(pool, pairs, "user@example.com");
 	values = t_new(const char *, readreceipt_setting_count + 2);
 	values[readreceipt_setting_count + 1] = "unchanged";
 	readreceipt_settings_values(set, values);
 	for (i = 0; i < readreceipt_setting_count; i++) {
 		assert_string_equal(values[i], readreceipt_settings_value(set,
 			readreceipt_setting_names[i]));
+		assert_int_equal(readreceipt_setting_index(
+			readreceipt_setting_names[i]), i);
 	}
+	assert_int_equal(readreceipt_setting_index("readreceipt_unknown"), -1);
+	assert_int_equal(readreceipt_setting_index("mode"), -1);
+	assert_string_equal(values[readreceipt_setting_index(
+		"readreceipt_domains")], "example.com .example.org");
+	assert_string_equal(values[readreceipt_setting_index(
+		"readreceipt_pending_expire")], "2d");
 	assert_null(values[i]);
 	assert_string_equal(values[i + 1], "unchanged");
 	assert_null(readreceipt_setting_names[i]);
