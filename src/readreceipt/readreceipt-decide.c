@@ -167,7 +167,7 @@ readreceipt_decide_read_request(struct readreceipt_decide *dec, uint32_t uid,
 	t_array_init(&msg_r->verdict.recipients, 4);
 	if (!mail_set_uid(mail, uid))
 		return 0;
-	readreceipt_message_read(mail, info);
+	(void)readreceipt_message_read(mail, info);
 	if (info->msg.disposition_notification_to != NULL) {
 		msg_r->verdict.action = READRECEIPT_ACTION_SUPPRESS;
 		readreceipt_policy_request_addresses(&info->msg,
@@ -177,18 +177,30 @@ readreceipt_decide_read_request(struct readreceipt_decide *dec, uint32_t uid,
 	return mail->expunged ? 0 : 1;
 }
 
-/* Read uid and decide by the policy. Returns 1, or 0 when the message is
-   gone. Strings are on the data stack. */
+/* Read uid (unless known: its header info, as read by the command) and
+   decide by the policy. Returns 1, or 0 when the message is gone. Strings
+   are on the data stack. */
 static int
 readreceipt_decide_read(struct readreceipt_decide *dec, uint32_t uid,
+			const struct readreceipt_message_info *known,
 			bool can_prompt, struct readreceipt_decide_msg *msg_r)
 {
-	struct mail *mail = readreceipt_decide_mail(dec);
+	struct mail *mail;
 
 	i_zero(msg_r);
+	if (known != NULL && known->msg.disposition_notification_to == NULL) {
+		/* asks for no receipt: nothing else about it matters (the
+		   verdict's action is NONE) */
+		msg_r->info = *known;
+		return 1;
+	}
+	mail = readreceipt_decide_mail(dec);
 	if (!mail_set_uid(mail, uid))
 		return 0;
-	readreceipt_message_read(mail, &msg_r->info);
+	if (known != NULL)
+		msg_r->info = *known;
+	else
+		(void)readreceipt_message_read(mail, &msg_r->info);
 	msg_r->info.msg.has_mdnsent = readreceipt_mail_has_keyword(mail,
 		READRECEIPT_KEYWORD_MDNSENT);
 	msg_r->info.msg.has_mdnask = readreceipt_mail_has_keyword(mail,
@@ -465,12 +477,13 @@ readreceipt_decide_send(struct readreceipt_decide *dec, uint32_t uid,
 
 static void
 readreceipt_decide_one(struct readreceipt_decide *dec, uint32_t uid,
+		       const struct readreceipt_message_info *known,
 		       enum readreceipt_trigger trigger)
 {
 	struct readreceipt_decide_msg msg;
 
-	if (readreceipt_decide_read(dec, uid, dec->ruser->session_can_prompt,
-				    &msg) <= 0)
+	if (readreceipt_decide_read(dec, uid, known,
+				    dec->ruser->session_can_prompt, &msg) <= 0)
 		return;
 	if (msg.verdict.action == READRECEIPT_ACTION_NONE)
 		return;
@@ -504,9 +517,26 @@ readreceipt_decide_one(struct readreceipt_decide *dec, uint32_t uid,
 	}
 }
 
+static const struct readreceipt_message_info *
+readreceipt_decide_known(const ARRAY_TYPE(readreceipt_message_read) *read,
+			 uint32_t uid)
+{
+	const struct readreceipt_message_read *r;
+
+	if (read == NULL)
+		return NULL;
+	/* at most readreceipt_bulk_limit of them */
+	array_foreach(read, r) {
+		if (r->uid == uid)
+			return &r->info;
+	}
+	return NULL;
+}
+
 void readreceipt_decide_seen(struct readreceipt_decide *dec,
 			     const ARRAY_TYPE(uint32_t) *uids,
-			     unsigned int seen_count)
+			     unsigned int seen_count,
+			     const ARRAY_TYPE(readreceipt_message_read) *read)
 {
 	enum readreceipt_trigger trigger;
 	uint32_t uid;
@@ -524,7 +554,9 @@ void readreceipt_decide_seen(struct readreceipt_decide *dec,
 		trigger = READRECEIPT_TRIGGER_OPEN;
 	}
 	array_foreach_elem(uids, uid) T_BEGIN {
-		readreceipt_decide_one(dec, uid, trigger);
+		readreceipt_decide_one(dec, uid,
+				       readreceipt_decide_known(read, uid),
+				       trigger);
 	} T_END;
 }
 
@@ -543,7 +575,7 @@ int readreceipt_decide_answer(struct readreceipt_decide *dec, uint32_t uid,
 	if (answer == READRECEIPT_ANSWER_IGNORE)
 		ret = readreceipt_decide_read_request(dec, uid, &msg);
 	else
-		ret = readreceipt_decide_read(dec, uid, FALSE, &msg);
+		ret = readreceipt_decide_read(dec, uid, NULL, FALSE, &msg);
 	if (ret <= 0) {
 		*error_r = t_strdup_printf("No message with UID %u in %s",
 					   uid, dec->box->vname);
@@ -799,7 +831,7 @@ int readreceipt_decide_expire(struct mailbox *box, unsigned int expire_secs,
 	array_foreach(&entries, entry) T_BEGIN {
 		if ((uint64_t)entry->pending.since + expire_secs <=
 		    (uint64_t)ioloop_time &&
-		    readreceipt_decide_read(dec, entry->uid, FALSE,
+		    readreceipt_decide_read(dec, entry->uid, NULL, FALSE,
 					    &msg) > 0 &&
 		    readreceipt_decide_lock(dec, entry->uid, &rec,
 					    &error) >= 0) {

@@ -12,6 +12,7 @@
 
 #include "readreceipt-pending.h"
 #include "readreceipt-event.h"
+#include "readreceipt-message.h"
 
 struct mailbox;
 struct mailbox_transaction_context;
@@ -48,10 +49,12 @@ void readreceipt_decide_allow_claim(struct readreceipt_decide *dec);
 
 /* Messages that newly got \Seen in t: uids holds at most seen_count UIDs;
    more than readreceipt_bulk_limit in an IMAP session is "mark as read":
-   one event and not a single header read. */
+   one event and not a single header read. read (or NULL): the info of
+   some of them as already read from the command's own mail. */
 void readreceipt_decide_seen(struct readreceipt_decide *dec,
 			     const ARRAY_TYPE(uint32_t) *uids,
-			     unsigned int seen_count);
+			     unsigned int seen_count,
+			     const ARRAY_TYPE(readreceipt_message_read) *read);
 /* An answer to the receipt of uid (client SETMETADATA or doveadm).
    Returns 1 when it was applied, 0 if the message does not exist or asks
    for no receipt that may be sent, -1 on error; *error_r says why. */

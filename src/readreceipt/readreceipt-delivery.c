@@ -97,7 +97,7 @@ readreceipt_delivery_judge(struct readreceipt_user *ruser,
 	struct readreceipt_message_info info;
 	struct readreceipt_verdict verdict;
 
-	readreceipt_message_read(mail, &info);
+	(void)readreceipt_message_read(mail, &info);
 	if (info.msg.disposition_notification_to == NULL)
 		return FALSE;
 	/* The source's own keywords do not count: in LMTP the second

@@ -148,7 +148,7 @@ readreceipt_message_read_fields(struct mail *mail,
 	return readreceipt_message_split(mail, input, values);
 }
 
-void readreceipt_message_read(struct mail *mail,
+bool readreceipt_message_read(struct mail *mail,
 			      struct readreceipt_message_info *info_r)
 {
 	struct readreceipt_message *msg = &info_r->msg;
@@ -156,9 +156,10 @@ void readreceipt_message_read(struct mail *mail,
 
 	i_zero(info_r);
 	memset(values, 0, sizeof(values));
-	if (!readreceipt_message_read_fields(mail, values) ||
-	    !array_is_created(&values[READRECEIPT_FIELD_DNT]))
-		return;
+	if (!readreceipt_message_read_fields(mail, values))
+		return FALSE;
+	if (!array_is_created(&values[READRECEIPT_FIELD_DNT]))
+		return TRUE;
 	msg->disposition_notification_to =
 		readreceipt_message_values(&values[READRECEIPT_FIELD_DNT]);
 	msg->disposition_notification_options =
@@ -181,6 +182,42 @@ void readreceipt_message_read(struct mail *mail,
 		&values[READRECEIPT_FIELD_MESSAGE_ID]);
 	info_r->original_recipient = readreceipt_message_first(
 		&values[READRECEIPT_FIELD_ORIGINAL_RECIPIENT]);
+	return TRUE;
+}
+
+static const char *const *
+readreceipt_message_values_dup(pool_t pool, const char *const *values)
+{
+	return values == NULL ? NULL :
+		(const char *const *)p_strarray_dup(pool, values);
+}
+
+void readreceipt_message_info_dup(pool_t pool,
+				  const struct readreceipt_message_info *src,
+				  struct readreceipt_message_info *dest_r)
+{
+	const struct readreceipt_message *smsg = &src->msg;
+	struct readreceipt_message *dmsg = &dest_r->msg;
+
+	*dest_r = *src;
+	dmsg->disposition_notification_to = readreceipt_message_values_dup(
+		pool, smsg->disposition_notification_to);
+	dmsg->disposition_notification_options =
+		readreceipt_message_values_dup(pool,
+			smsg->disposition_notification_options);
+	dmsg->return_path = readreceipt_message_values_dup(pool,
+		smsg->return_path);
+	dmsg->to = readreceipt_message_values_dup(pool, smsg->to);
+	dmsg->cc = readreceipt_message_values_dup(pool, smsg->cc);
+	dmsg->content_type = readreceipt_message_values_dup(pool,
+		smsg->content_type);
+	dmsg->auto_submitted = readreceipt_message_values_dup(pool,
+		smsg->auto_submitted);
+	dmsg->precedence = readreceipt_message_values_dup(pool,
+		smsg->precedence);
+	dest_r->subject = p_strdup(pool, src->subject);
+	dest_r->message_id = p_strdup(pool, src->message_id);
+	dest_r->original_recipient = p_strdup(pool, src->original_recipient);
 }
 
 int readreceipt_message_from_mail(struct mail *mail,
@@ -188,7 +225,7 @@ int readreceipt_message_from_mail(struct mail *mail,
 {
 	struct readreceipt_message_info minfo;
 
-	readreceipt_message_read(mail, &minfo);
+	(void)readreceipt_message_read(mail, &minfo);
 	*msg_r = minfo.msg;
 	msg_r->has_mdnsent = readreceipt_mail_has_keyword(mail,
 		READRECEIPT_KEYWORD_MDNSENT);

@@ -17,12 +17,24 @@ struct readreceipt_message_info {
 	const char *original_recipient;
 };
 
+/* One message's info as read by the command that opened it, for the
+   decision at the commit. */
+struct readreceipt_message_read {
+	uint32_t uid;
+	struct readreceipt_message_info info;
+};
+ARRAY_DEFINE_TYPE(readreceipt_message_read, struct readreceipt_message_read);
+
 /* Fill info_r from the headers of mail, read in one pass over its
    header. Without a Disposition-Notification-To header the rest is left
-   empty. A header that cannot be read counts as absent; callers check
-   mail->expunged. */
-void readreceipt_message_read(struct mail *mail,
+   empty. Returns FALSE if the header could not be read: it then counts
+   as absent; callers check mail->expunged. */
+bool readreceipt_message_read(struct mail *mail,
 			      struct readreceipt_message_info *info_r);
+/* A copy of src whose strings are in pool. */
+void readreceipt_message_info_dup(pool_t pool,
+				  const struct readreceipt_message_info *src,
+				  struct readreceipt_message_info *dest_r);
 
 /* Fill msg_r from the message's flags and headers (strings on the data
    stack). excluded_mailbox is left FALSE: it depends on where the message

@@ -216,7 +216,7 @@ readreceipt_job_build(struct readreceipt_job *job,
 		ret = 0;
 		goto out;
 	}
-	readreceipt_message_read(mail, &minfo);
+	(void)readreceipt_message_read(mail, &minfo);
 	if (mail->expunged) {
 		ret = 0;
 		goto out;
@@ -396,9 +396,9 @@ readreceipt_jobs_record(struct readreceipt_job *const *jobs,
 	struct readreceipt_job *job;
 	struct file_lock *lock;
 	struct mailbox *box;
-	struct mail *mail;
 	const char *error;
 	unsigned int i, j, k;
+	uint32_t seq;
 	int ret;
 
 	ret = readreceipt_outbox_lock(jobs[0]->user, &lock, &error);
@@ -415,7 +415,6 @@ readreceipt_jobs_record(struct readreceipt_job *const *jobs,
 		t = mailbox_transaction_begin(box,
 					      MAILBOX_TRANSACTION_FLAG_EXTERNAL,
 					      "readreceipt outbox");
-		mail = mail_alloc(t, 0, NULL);
 		for (j = i; j < count && jobs[j]->box == box; j++) {
 			job = jobs[j];
 			if (readreceipt_outbox_view_get(view, box, job->uid,
@@ -427,16 +426,16 @@ readreceipt_jobs_record(struct readreceipt_job *const *jobs,
 				e_error(job->ruser->event, "Failed to count "
 					"the receipt: %s", error);
 			}
-			if (!mail_set_uid(mail, job->uid))
+			/* the record is all that is written: no mail needed */
+			if (!mail_index_lookup_seq(t->view, job->uid, &seq))
 				continue;
 			readreceipt_job_result(job, &rec);
 			/* The mailbox stays in the outbox list: the next
 			   session's look at it drops it when nothing is
 			   owed, instead of every receipt rewriting the
 			   list. */
-			readreceipt_outbox_set(t, mail->seq, &rec);
+			readreceipt_outbox_set(t, seq, &rec);
 		}
-		mail_free(&mail);
 		mail_index_view_close(&view);
 		if (mailbox_transaction_commit(&t) < 0) {
 			error = mailbox_get_last_internal_error(box, NULL);
@@ -1322,7 +1321,7 @@ int readreceipt_sender_list_box(struct mailbox *box, pool_t pool,
 		if (readreceipt_outbox_get_fresh(box, uid, &rec) > 0 &&
 		    readreceipt_record_is_owed(&rec) &&
 		    mail_set_uid(mail, uid)) {
-			readreceipt_message_read(mail, &minfo);
+			(void)readreceipt_message_read(mail, &minfo);
 			readreceipt_policy_decide(
 				readreceipt_user_policy(ruser), &minfo.msg,
 				FALSE, TRUE, pool_datastack_create(),

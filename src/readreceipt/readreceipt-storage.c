@@ -8,6 +8,7 @@
 #include "readreceipt-settings.h"
 #include "readreceipt-user.h"
 #include "readreceipt-outbox.h"
+#include "readreceipt-message.h"
 #include "readreceipt-decide.h"
 #include "readreceipt-sender.h"
 #include "readreceipt-storage.h"
@@ -50,6 +51,10 @@ struct readreceipt_transaction {
 	ARRAY_TYPE(uint32_t) mdnsent_uids;
 	/* expunged messages that had a prompt or an owed receipt */
 	ARRAY(struct readreceipt_expunge_rec) expunged;
+	/* the header info of uids that the command read itself (FETCH
+	   BODY[]), taken from its own stream; in pool */
+	pool_t pool;
+	ARRAY_TYPE(readreceipt_message_read) read;
 	bool ignore:1;
 };
 
@@ -89,6 +94,7 @@ static void readreceipt_transaction_free(struct readreceipt_transaction *rt)
 		array_free(&rt->mdnsent_uids);
 	if (array_is_created(&rt->expunged))
 		array_free(&rt->expunged);
+	pool_unref(&rt->pool);
 	i_free(rt);
 }
 
@@ -109,6 +115,31 @@ bool readreceipt_storage_add_answer(struct mailbox_transaction_context *t,
 	rec->uid = uid;
 	rec->answer = answer;
 	return TRUE;
+}
+
+/* The command reads the message itself (FETCH BODY[]): read the header
+   the decision needs from the command's own stream now, instead of
+   opening the message once more at the commit. */
+static void
+readreceipt_mail_read_now(struct readreceipt_transaction *rt,
+			  struct mail *mail)
+{
+	struct readreceipt_message_read *read;
+	struct readreceipt_message_info info;
+
+	T_BEGIN {
+		if (readreceipt_message_read(mail, &info)) {
+			if (rt->pool == NULL) {
+				rt->pool = pool_alloconly_create(
+					"readreceipt read", 1024);
+				p_array_init(&rt->read, rt->pool, 4);
+			}
+			read = array_append_space(&rt->read);
+			read->uid = mail->uid;
+			readreceipt_message_info_dup(rt->pool, &info,
+						     &read->info);
+		}
+	} T_END;
 }
 
 static void
@@ -140,8 +171,12 @@ readreceipt_mail_update_flags(struct mail *_mail, enum modify_type modify_type,
 	if (rt->ignore)
 		return;
 	if (ruser->session == READRECEIPT_SESSION_POP3 ||
-	    array_count(&rt->uids) <= ruser->set->bulk_limit)
+	    array_count(&rt->uids) <= ruser->set->bulk_limit) {
 		array_push_back(&rt->uids, &_mail->uid);
+		if ((mail->wanted_fields & (MAIL_FETCH_STREAM_HEADER |
+					    MAIL_FETCH_STREAM_BODY)) != 0)
+			readreceipt_mail_read_now(rt, _mail);
+	}
 	rt->seen_count++;
 }
 
@@ -257,7 +292,8 @@ readreceipt_transaction_decide(struct mailbox_transaction_context *t,
 	    readreceipt_sender_can_claim(ruser->sender))
 		readreceipt_decide_allow_claim(dec);
 	if (rt->seen_count > 0)
-		readreceipt_decide_seen(dec, &rt->uids, rt->seen_count);
+		readreceipt_decide_seen(dec, &rt->uids, rt->seen_count,
+					rt->pool == NULL ? NULL : &rt->read);
 	if (array_is_created(&rt->answers)) {
 		array_foreach(&rt->answers, answer) T_BEGIN {
 			if (readreceipt_decide_answer(dec, answer->uid,

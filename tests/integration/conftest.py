@@ -104,7 +104,8 @@ def running_dovecot(workdir, name, sink, plugin_settings=None, **kwargs):
         # through userdb where a test needs one
         extra_config="protocol imap {\n  imap_metadata = yes\n}\n" +
         kwargs.pop("extra_config", ""),
-        debug=rrharness.env_flag("RR_DEBUG"), **kwargs)
+        debug=kwargs.pop("debug", rrharness.env_flag("RR_DEBUG")),
+        **kwargs)
     dc.start()
     try:
         yield dc

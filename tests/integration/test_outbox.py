@@ -561,6 +561,37 @@ def test_reading_headers_starts_no_caching(doveadm, new_user, make_sink):
     assert not added & read_by_module, (before, added)
 
 
+OPENED_MAIL_RE = re.compile(r"\bUID (\d+): Opened mail\b")
+
+
+def test_opening_a_message_opens_its_file_once(workdir, sink):
+    """FETCH BODY[] reads the message anyway: the decision takes the
+    header from that very stream instead of opening the message again.
+    Dovecot (debug log) opens each message once per FETCH, for the one
+    that gets a receipt and for the one that asks for none."""
+    with running_dovecot(workdir, "dovecot-open-once", sink,
+                         plugin_settings=AUTO, debug=True) as dc:
+        user = rrharness.MailUser(dc, sink, "reader@example.com", **AUTO)
+        mid = user.deliver()
+        user.deliver(dnt=None)
+        offset = dc.log_size()
+        conn = user.imap()
+        try:
+            fetch_body(conn, "1")
+            fetch_body(conn, "2")
+            assert_one_receipt(user, mid)
+        finally:
+            conn.logout()
+        wait_for_decision(user, mid, "sent")
+        opened = [int(m.group(1)) for m in
+                  (OPENED_MAIL_RE.search(line)
+                   for line in dc.log_text(offset).splitlines()
+                   if "imap(" in line) if m]
+        assert sorted(opened) == [1, 2], opened
+        problems = dc.problems(offset)
+        assert not problems, problems
+
+
 # ---------------------------------------------------------------- 2. the record, not the keyword
 
 def test_clearing_flags_never_sends_a_second_receipt(doveadm, new_user):
