@@ -517,27 +517,13 @@ readreceipt_decide_one(struct readreceipt_decide *dec, uint32_t uid,
 	}
 }
 
-static const struct readreceipt_message_info *
-readreceipt_decide_known(const ARRAY_TYPE(readreceipt_message_read) *read,
-			 uint32_t uid)
-{
-	const struct readreceipt_message_read *r;
-
-	if (read == NULL)
-		return NULL;
-	/* at most readreceipt_bulk_limit of them */
-	array_foreach(read, r) {
-		if (r->uid == uid)
-			return &r->info;
-	}
-	return NULL;
-}
-
 void readreceipt_decide_seen(struct readreceipt_decide *dec,
 			     const ARRAY_TYPE(uint32_t) *uids,
 			     unsigned int seen_count,
 			     const ARRAY_TYPE(readreceipt_message_read) *read)
 {
+	const struct readreceipt_message_read *known = NULL;
+	unsigned int known_count = 0, known_idx = 0;
 	enum readreceipt_trigger trigger;
 	uint32_t uid;
 
@@ -553,10 +539,15 @@ void readreceipt_decide_seen(struct readreceipt_decide *dec,
 	} else {
 		trigger = READRECEIPT_TRIGGER_OPEN;
 	}
+	if (read != NULL)
+		known = array_get(read, &known_count);
+	/* read holds some of uids, in their order */
 	array_foreach_elem(uids, uid) T_BEGIN {
-		readreceipt_decide_one(dec, uid,
-				       readreceipt_decide_known(read, uid),
-				       trigger);
+		const struct readreceipt_message_info *info = NULL;
+
+		if (known_idx < known_count && known[known_idx].uid == uid)
+			info = &known[known_idx++].info;
+		readreceipt_decide_one(dec, uid, info, trigger);
 	} T_END;
 }
 

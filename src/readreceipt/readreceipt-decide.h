@@ -50,7 +50,8 @@ void readreceipt_decide_allow_claim(struct readreceipt_decide *dec);
 /* Messages that newly got \Seen in t: uids holds at most seen_count UIDs;
    more than readreceipt_bulk_limit in an IMAP session is "mark as read":
    one event and not a single header read. read (or NULL): the info of
-   some of them as already read from the command's own mail. */
+   some of them (in the order of uids) as already read from the
+   command's own mail. */
 void readreceipt_decide_seen(struct readreceipt_decide *dec,
 			     const ARRAY_TYPE(uint32_t) *uids,
 			     unsigned int seen_count,

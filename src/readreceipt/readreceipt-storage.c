@@ -173,8 +173,11 @@ readreceipt_mail_update_flags(struct mail *_mail, enum modify_type modify_type,
 	if (ruser->session == READRECEIPT_SESSION_POP3 ||
 	    array_count(&rt->uids) <= ruser->set->bulk_limit) {
 		array_push_back(&rt->uids, &_mail->uid);
+		/* past the bulk limit nothing is read: "mark as read" */
 		if ((mail->wanted_fields & (MAIL_FETCH_STREAM_HEADER |
-					    MAIL_FETCH_STREAM_BODY)) != 0)
+					    MAIL_FETCH_STREAM_BODY)) != 0 &&
+		    (ruser->session == READRECEIPT_SESSION_POP3 ||
+		     array_count(&rt->uids) <= ruser->set->bulk_limit))
 			readreceipt_mail_read_now(rt, _mail);
 	}
 	rt->seen_count++;
