@@ -54,6 +54,9 @@ import run as bench  # noqa: E402
 
 VALGRIND = "/usr/bin/valgrind"
 CALLGRIND_ANNOTATE = "/usr/bin/callgrind_annotate"
+# the stock instances of --keyword-baseline
+KEYWORD_KEEP = "sieve-keep"
+KEYWORD_MARK = "sieve-mark"
 SUMMARY_RE = re.compile(r"^(?:summary|totals):\s*(\d+)", re.M)
 
 
@@ -69,8 +72,9 @@ class CallgrindDovecot(bench.SharedMailDovecot):
         self.measured = measured
         self.cfg = cfg
         self.out_dir = out_dir
+        kwargs.setdefault("sieve", False)
         super().__init__(mail_root, export_events=False, valgrind=True,
-                         debug=False, sieve=False, **kwargs)
+                         debug=False, **kwargs)
 
     def _service_executable(self, service):
         path = os.path.join(rr.DOVECOT_LIBEXEC, service)
@@ -135,7 +139,7 @@ class Run:
         os.makedirs(self.out_dir, exist_ok=True)
         os.chmod(self.out_dir, 0o1777)
 
-    def instance(self, case, cfg, sink, measured):
+    def instance(self, case, cfg, sink, measured, sieve=False):
         mail_root = os.path.join(self.args.workdir, case, "mail")
         os.makedirs(mail_root, exist_ok=True)
         os.chown(mail_root, self.pw.pw_uid, self.pw.pw_gid)
@@ -145,17 +149,40 @@ class Run:
             workdir=os.path.join(self.args.workdir, case, cfg),
             submission_host=sink.address,
             plugin_settings=bench.PLUGIN_SETTINGS,
-            load_plugin=(cfg == "module"), imap_module=True)
+            load_plugin=(cfg == "module"), imap_module=True, sieve=sieve)
 
     @staticmethod
-    def add_user(dc, user):
+    def add_user(dc, user, sieve_before=None):
         """A user as bench/run.py has them: the module active, attributes
         (the pending queue) in a file in the home, in the syntax of the
-        Dovecot that runs."""
+        Dovecot that runs; sieve_before: a script run before each
+        delivery."""
         settings = dict(bench.USER_SETTINGS)
         settings.update(rr.attribute_dict_settings(
             os.path.join(dc.home(user), "dovecot-attributes")))
+        if sieve_before is not None:
+            settings.update(rr.sieve_before_settings(sieve_before))
         dc.add_user(user, **settings)
+
+    def keyword_scripts(self):
+        """--keyword-baseline: two stock instances with a Sieve script
+        before each delivery, one that keeps the message and one that
+        saves it with $MDNSent, as the module does with every message of
+        the LMTP case. Both pay for Sieve alike; the difference is what
+        saving with the keyword costs Dovecot itself."""
+        scripts = {KEYWORD_KEEP: "keep;\n",
+                   KEYWORD_MARK: 'require "imap4flags";\n'
+                                 'addflag "$MDNSent";\n'}
+        sieve_dir = os.path.join(self.args.workdir, "sieve")
+        os.makedirs(sieve_dir, exist_ok=True)
+        os.chown(sieve_dir, self.pw.pw_uid, self.pw.pw_gid)
+        paths = {}
+        for cfg, text in scripts.items():
+            paths[cfg] = os.path.join(sieve_dir, "%s.sieve" % cfg)
+            with open(paths[cfg], "w") as f:
+                f.write(text)
+            os.chown(paths[cfg], self.pw.pw_uid, self.pw.pw_gid)
+        return paths
 
     def lmtp(self):
         n = self.args.deliveries
@@ -164,15 +191,18 @@ class Run:
             bench.SENDER, "team@" + bench.DOMAIN, "Delivery %d" % i,
             dnt=True, body=body,
             message_id="<lmtp-%d@%s>" % (i, bench.DOMAIN)) for i in range(n)]
+        scripts = self.keyword_scripts() if self.args.keyword_baseline \
+            else {}
         sink = rr.SmtpSink(os.path.join(self.args.workdir, "lmtp-sink"))
         sink.start()
         try:
-            for cfg in bench.CONFIGS:
-                dc = self.instance("lmtp", cfg, sink, "lmtp")
+            for cfg in list(bench.CONFIGS) + list(scripts):
+                dc = self.instance("lmtp", cfg, sink, "lmtp",
+                                   sieve=cfg in scripts)
                 dc.start()
                 try:
                     user = "lmtp-%s@%s" % (cfg, bench.DOMAIN)
-                    self.add_user(dc, user)
+                    self.add_user(dc, user, scripts.get(cfg))
                     conn = smtplib.LMTP("127.0.0.1", dc.lmtp_port,
                                         timeout=3600)
                     conn.ehlo("bench.test")
@@ -275,6 +305,13 @@ class Run:
                 module / stock, format((module - stock) // n, ",")))
             if self.args.annotate:
                 log("%s: %s", case, self.annotate(case))
+        if ("lmtp", KEYWORD_MARK) in self.results:
+            keep, n, _ = self.results[("lmtp", KEYWORD_KEEP)]
+            mark, _, _ = self.results[("lmtp", KEYWORD_MARK)]
+            print("| lmtp, stock with Sieve: keep / addflag $MDNSent | "
+                  "%d deliveries | %s | %s | %.3f | %s |" % (
+                      n, format(keep, ","), format(mark, ","), mark / keep,
+                      format((mark - keep) // n, ",")))
 
 
 def main():
@@ -286,6 +323,10 @@ def main():
     p.add_argument("--load-messages", type=int, default=200)
     p.add_argument("--load-commands", type=int, default=400,
                    help="commands per session")
+    p.add_argument("--keyword-baseline", action="store_true",
+                   help="LMTP case: also two stock instances with a Sieve "
+                   "script before each delivery, keep and addflag "
+                   "\"$MDNSent\": what the keyword alone costs Dovecot")
     p.add_argument("--annotate", action="store_true",
                    help="also write callgrind_annotate's inclusive costs "
                    "of the module instance (with --workdir)")
