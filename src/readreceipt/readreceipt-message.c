@@ -94,14 +94,13 @@ readreceipt_message_first(const ARRAY_TYPE(const_string) *values)
 
 /* Split a header stream by field. Values are as mail_get_headers()
    returns them: after the colon and the blanks that follow it, folded
-   lines joined by LF, in the mail's pool. Dovecot has no call that
+   lines joined by LF, in pool. Dovecot has no call that
    returns several headers' values at once. Returns FALSE if the header
    cannot be read. */
 static bool
-readreceipt_message_split(struct mail *mail, struct istream *input,
+readreceipt_message_split(pool_t pool, struct istream *input,
 			  ARRAY_TYPE(const_string) values[])
 {
-	struct mail_private *pmail = (struct mail_private *)mail;
 	struct message_header_parser_ctx *parser;
 	struct message_header_line *hdr;
 	const char *value;
@@ -121,11 +120,10 @@ readreceipt_message_split(struct mail *mail, struct istream *input,
 			hdr->use_full_value = TRUE;
 			continue;
 		}
-		value = message_header_strdup(pmail->data_pool,
-					      hdr->full_value,
+		value = message_header_strdup(pool, hdr->full_value,
 					      hdr->full_value_len);
 		if (!array_is_created(&values[field]))
-			p_array_init(&values[field], pmail->data_pool, 2);
+			p_array_init(&values[field], pool, 2);
 		array_push_back(&values[field], &value);
 	}
 	message_parse_header_deinit(&parser);
@@ -138,25 +136,33 @@ readreceipt_message_split(struct mail *mail, struct istream *input,
    fields would parse the header anyway, and add what it parsed to the
    cache of every message a user opens. */
 static bool
-readreceipt_message_read_fields(struct mail *mail,
+readreceipt_message_read_fields(struct mail *mail, pool_t pool,
 				ARRAY_TYPE(const_string) values[])
 {
 	struct istream *input;
 
 	if (mail_get_hdr_stream(mail, NULL, &input) < 0)
 		return FALSE;
-	return readreceipt_message_split(mail, input, values);
+	return readreceipt_message_split(pool, input, values);
 }
 
 bool readreceipt_message_read(struct mail *mail,
 			      struct readreceipt_message_info *info_r)
+{
+	struct mail_private *pmail = (struct mail_private *)mail;
+
+	return readreceipt_message_read_pool(mail, pmail->data_pool, info_r);
+}
+
+bool readreceipt_message_read_pool(struct mail *mail, pool_t pool,
+				   struct readreceipt_message_info *info_r)
 {
 	struct readreceipt_message *msg = &info_r->msg;
 	ARRAY_TYPE(const_string) values[READRECEIPT_FIELD_COUNT];
 
 	i_zero(info_r);
 	memset(values, 0, sizeof(values));
-	if (!readreceipt_message_read_fields(mail, values))
+	if (!readreceipt_message_read_fields(mail, pool, values))
 		return FALSE;
 	if (!array_is_created(&values[READRECEIPT_FIELD_DNT]))
 		return TRUE;
@@ -183,41 +189,6 @@ bool readreceipt_message_read(struct mail *mail,
 	info_r->original_recipient = readreceipt_message_first(
 		&values[READRECEIPT_FIELD_ORIGINAL_RECIPIENT]);
 	return TRUE;
-}
-
-static const char *const *
-readreceipt_message_values_dup(pool_t pool, const char *const *values)
-{
-	return values == NULL ? NULL :
-		(const char *const *)p_strarray_dup(pool, values);
-}
-
-void readreceipt_message_info_dup(pool_t pool,
-				  const struct readreceipt_message_info *src,
-				  struct readreceipt_message_info *dest_r)
-{
-	const struct readreceipt_message *smsg = &src->msg;
-	struct readreceipt_message *dmsg = &dest_r->msg;
-
-	*dest_r = *src;
-	dmsg->disposition_notification_to = readreceipt_message_values_dup(
-		pool, smsg->disposition_notification_to);
-	dmsg->disposition_notification_options =
-		readreceipt_message_values_dup(pool,
-			smsg->disposition_notification_options);
-	dmsg->return_path = readreceipt_message_values_dup(pool,
-		smsg->return_path);
-	dmsg->to = readreceipt_message_values_dup(pool, smsg->to);
-	dmsg->cc = readreceipt_message_values_dup(pool, smsg->cc);
-	dmsg->content_type = readreceipt_message_values_dup(pool,
-		smsg->content_type);
-	dmsg->auto_submitted = readreceipt_message_values_dup(pool,
-		smsg->auto_submitted);
-	dmsg->precedence = readreceipt_message_values_dup(pool,
-		smsg->precedence);
-	dest_r->subject = p_strdup(pool, src->subject);
-	dest_r->message_id = p_strdup(pool, src->message_id);
-	dest_r->original_recipient = p_strdup(pool, src->original_recipient);
 }
 
 int readreceipt_message_from_mail(struct mail *mail,

@@ -26,15 +26,16 @@ struct readreceipt_message_read {
 ARRAY_DEFINE_TYPE(readreceipt_message_read, struct readreceipt_message_read);
 
 /* Fill info_r from the headers of mail, read in one pass over its
-   header. Without a Disposition-Notification-To header the rest is left
-   empty. Returns FALSE if the header could not be read: it then counts
-   as absent; callers check mail->expunged. */
+   header; its strings are in the mail's pool. Without a
+   Disposition-Notification-To header the rest is left empty. Returns
+   FALSE if the header could not be read: it then counts as absent;
+   callers check mail->expunged. */
 bool readreceipt_message_read(struct mail *mail,
 			      struct readreceipt_message_info *info_r);
-/* A copy of src whose strings are in pool. */
-void readreceipt_message_info_dup(pool_t pool,
-				  const struct readreceipt_message_info *src,
-				  struct readreceipt_message_info *dest_r);
+/* The same, with info_r's strings in pool (to outlive the mail's
+   current message). */
+bool readreceipt_message_read_pool(struct mail *mail, pool_t pool,
+				   struct readreceipt_message_info *info_r);
 
 /* Fill msg_r from the message's flags and headers (strings on the data
    stack). excluded_mailbox is left FALSE: it depends on where the message

@@ -124,21 +124,18 @@ static void
 readreceipt_mail_read_now(struct readreceipt_transaction *rt,
 			  struct mail *mail)
 {
-	struct readreceipt_message_read *read;
-	struct readreceipt_message_info info;
+	struct readreceipt_message_read read;
 
+	if (rt->pool == NULL) {
+		rt->pool = pool_alloconly_create("readreceipt read", 1024);
+		p_array_init(&rt->read, rt->pool, 4);
+	}
+	read.uid = mail->uid;
 	T_BEGIN {
-		if (readreceipt_message_read(mail, &info)) {
-			if (rt->pool == NULL) {
-				rt->pool = pool_alloconly_create(
-					"readreceipt read", 1024);
-				p_array_init(&rt->read, rt->pool, 4);
-			}
-			read = array_append_space(&rt->read);
-			read->uid = mail->uid;
-			readreceipt_message_info_dup(rt->pool, &info,
-						     &read->info);
-		}
+		/* a header that cannot be read now is read again at the
+		   commit */
+		if (readreceipt_message_read_pool(mail, rt->pool, &read.info))
+			array_push_back(&rt->read, &read);
 	} T_END;
 }
 
@@ -151,7 +148,7 @@ readreceipt_mail_update_flags(struct mail *_mail, enum modify_type modify_type,
 	struct readreceipt_user *ruser =
 		readreceipt_user_get(_mail->box->storage->user);
 	struct readreceipt_transaction *rt;
-	bool newly_seen;
+	bool newly_seen, pop3;
 
 	/* Only FETCH and STORE open a message. The imap module names the
 	   running command; another one that sets \Seen (e.g. an imapsieve
@@ -170,14 +167,14 @@ readreceipt_mail_update_flags(struct mail *_mail, enum modify_type modify_type,
 	rt = readreceipt_transaction_get(_mail->transaction);
 	if (rt->ignore)
 		return;
-	if (ruser->session == READRECEIPT_SESSION_POP3 ||
-	    array_count(&rt->uids) <= ruser->set->bulk_limit) {
+	pop3 = ruser->session == READRECEIPT_SESSION_POP3;
+	if (pop3 || rt->seen_count <= ruser->set->bulk_limit) {
 		array_push_back(&rt->uids, &_mail->uid);
-		/* past the bulk limit nothing is read: "mark as read" */
-		if ((mail->wanted_fields & (MAIL_FETCH_STREAM_HEADER |
-					    MAIL_FETCH_STREAM_BODY)) != 0 &&
-		    (ruser->session == READRECEIPT_SESSION_POP3 ||
-		     array_count(&rt->uids) <= ruser->set->bulk_limit))
+		/* the one past the bulk limit only makes it "mark as read":
+		   nothing of it is read */
+		if ((pop3 || rt->seen_count < ruser->set->bulk_limit) &&
+		    (mail->wanted_fields & (MAIL_FETCH_STREAM_HEADER |
+					    MAIL_FETCH_STREAM_BODY)) != 0)
 			readreceipt_mail_read_now(rt, _mail);
 	}
 	rt->seen_count++;
