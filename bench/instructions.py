@@ -170,19 +170,9 @@ class Run:
         saves it with $MDNSent, as the module does with every message of
         the LMTP case. Both pay for Sieve alike; the difference is what
         saving with the keyword costs Dovecot itself."""
-        scripts = {KEYWORD_KEEP: "keep;\n",
-                   KEYWORD_MARK: 'require "imap4flags";\n'
-                                 'addflag "$MDNSent";\n'}
-        sieve_dir = os.path.join(self.args.workdir, "sieve")
-        os.makedirs(sieve_dir, exist_ok=True)
-        os.chown(sieve_dir, self.pw.pw_uid, self.pw.pw_gid)
-        paths = {}
-        for cfg, text in scripts.items():
-            paths[cfg] = os.path.join(sieve_dir, "%s.sieve" % cfg)
-            with open(paths[cfg], "w") as f:
-                f.write(text)
-            os.chown(paths[cfg], self.pw.pw_uid, self.pw.pw_gid)
-        return paths
+        return bench.write_sieve_scripts(
+            os.path.join(self.args.workdir, "sieve"), self.pw,
+            {KEYWORD_KEEP: bench.SIEVE_KEEP, KEYWORD_MARK: bench.SIEVE_MARK})
 
     def lmtp(self):
         n = self.args.deliveries

@@ -406,6 +406,27 @@ def select_all(conn, expected):
                            % (typ, data, expected))
 
 
+# Sieve scripts run before a delivery: one that saves the message with
+# $MDNSent, as the module does with a forbidden request, and one that only
+# keeps it
+SIEVE_MARK = 'require "imap4flags";\naddflag "$MDNSent";\n'
+SIEVE_KEEP = "keep;\n"
+
+
+def write_sieve_scripts(directory, pw, scripts):
+    """Write scripts ({name: text}) as <directory>/<name>.sieve, readable
+    by the mail user pw; returns {name: path}."""
+    os.makedirs(directory, exist_ok=True)
+    os.chown(directory, pw.pw_uid, pw.pw_gid)
+    paths = {}
+    for name, text in scripts.items():
+        paths[name] = os.path.join(directory, "%s.sieve" % name)
+        with open(paths[name], "w") as f:
+            f.write(text)
+        os.chown(paths[name], pw.pw_uid, pw.pw_gid)
+    return paths
+
+
 def imap_ok(result, what):
     typ, data = result
     if typ != "OK":
@@ -523,18 +544,9 @@ class Bench:
         with $MDNSent, as the module does with every message of this case
         (their receipts are forbidden); the module instance's script does
         nothing, so that both pay for running Sieve."""
-        scripts = {"stock": 'require "imap4flags";\naddflag "$MDNSent";\n',
-                   "module": "keep;\n"}
-        sieve_dir = os.path.join(self.args.workdir, "sieve")
-        os.makedirs(sieve_dir, exist_ok=True)
-        os.chown(sieve_dir, pw.pw_uid, pw.pw_gid)
-        paths = {}
-        for cfg, text in scripts.items():
-            paths[cfg] = os.path.join(sieve_dir, "%s.sieve" % cfg)
-            with open(paths[cfg], "w") as f:
-                f.write(text)
-            os.chown(paths[cfg], pw.pw_uid, pw.pw_gid)
-        return paths
+        return write_sieve_scripts(
+            os.path.join(self.args.workdir, "sieve"), pw,
+            {"stock": SIEVE_MARK, "module": SIEVE_KEEP})
 
     def users(self):
         users = ["store-plain@" + DOMAIN, "store-dnt@" + DOMAIN, FETCH_USER]
