@@ -6,8 +6,14 @@
    little as possible of the two CPUs the benchmark shares with Dovecot.
    bench/count_sink.py compiles and starts it when a C compiler is there.
 
+   Like Postfix's smtpd and Exim, it answers pipelined commands together:
+   the replies to what one read brought are written at once, when that
+   input is used up. It offers PIPELINING and CHUNKING (BDAT), as both do
+   by default; --no-chunking leaves CHUNKING out (the data then goes in one
+   DATA after the 354).
+
    cc -O2 -o count_sink bench/count_sink.c
-   count_sink --countfile FILE --portfile FILE */
+   count_sink --countfile FILE --portfile FILE [--no-chunking] */
 
 #define _GNU_SOURCE /* memmem() */
 #include <arpa/inet.h>
@@ -29,12 +35,18 @@
 struct conn {
 	int fd;
 	int in_data;
-	size_t used;
+	/* BDAT: bytes of the current chunk still to come, and whether it
+	   is the LAST one */
+	unsigned long long bdat_left;
+	int in_bdat, bdat_last;
+	size_t used, out_used;
 	char buf[BUF_SIZE];
+	char out[4096];
 };
 
 static volatile sig_atomic_t stop;
 static int countfd;
+static int chunking = 1;
 
 static void on_term(int sig)
 {
@@ -42,12 +54,30 @@ static void on_term(int sig)
 	stop = 1;
 }
 
-static void reply(struct conn *c, const char *text)
+static void flush_replies(struct conn *c)
 {
-	/* replies are short: one write each */
-	if (write(c->fd, text, strlen(text)) < 0) {
+	if (c->out_used > 0 && write(c->fd, c->out, c->out_used) < 0) {
 		/* the client went away: its read end shows it */
 	}
+	c->out_used = 0;
+}
+
+static void reply(struct conn *c, const char *text)
+{
+	size_t len = strlen(text);
+
+	/* kept until the input at hand is used up (see flush_replies()) */
+	if (c->out_used + len > sizeof(c->out))
+		flush_replies(c);
+	memcpy(c->out + c->out_used, text, len);
+	c->out_used += len;
+}
+
+static void count_message(struct conn *c)
+{
+	if (write(countfd, ".", 1) != 1)
+		perror("count_sink: write countfile");
+	reply(c, "250 2.0.0 counted\r\n");
 }
 
 /* Handle what is buffered. Returns -1 when the connection is to close. */
@@ -57,6 +87,20 @@ static int process(struct conn *c)
 	size_t len;
 
 	for (;;) {
+		if (c->in_bdat) {
+			len = c->used < c->bdat_left ? c->used : c->bdat_left;
+			c->bdat_left -= len;
+			c->used -= len;
+			memmove(c->buf, c->buf + len, c->used);
+			if (c->bdat_left > 0)
+				return 0;
+			c->in_bdat = 0;
+			if (c->bdat_last)
+				count_message(c);
+			else
+				reply(c, "250 2.0.0 chunk ok\r\n");
+			continue;
+		}
 		if (c->in_data) {
 			p = memmem(c->buf, c->used, "\r\n.\r\n", 5);
 			if (p == NULL) {
@@ -71,9 +115,7 @@ static int process(struct conn *c)
 			c->used -= end - c->buf;
 			memmove(c->buf, end, c->used);
 			c->in_data = 0;
-			if (write(countfd, ".", 1) != 1)
-				perror("count_sink: write countfile");
-			reply(c, "250 2.0.0 counted\r\n");
+			count_message(c);
 			continue;
 		}
 		p = memmem(c->buf, c->used, "\r\n", 2);
@@ -83,7 +125,10 @@ static int process(struct conn *c)
 		if (len >= 4 && strncasecmp(c->buf, "EHLO", 4) == 0) {
 			/* PIPELINING, as Postfix and Exim offer by default:
 			   a client sends MAIL, RCPT and DATA in one go */
-			reply(c, "250-count-sink\r\n250 PIPELINING\r\n");
+			reply(c, chunking ?
+			      "250-count-sink\r\n250-PIPELINING\r\n"
+			      "250 CHUNKING\r\n" :
+			      "250-count-sink\r\n250 PIPELINING\r\n");
 		} else if (len >= 4 && strncasecmp(c->buf, "HELO", 4) == 0) {
 			reply(c, "250 count-sink\r\n");
 		} else if (len >= 4 && strncasecmp(c->buf, "DATA", 4) == 0) {
@@ -94,6 +139,14 @@ static int process(struct conn *c)
 			memmove(c->buf, c->buf + len, c->used);
 			reply(c, "354 go ahead\r\n");
 			continue;
+		} else if (chunking && len >= 5 &&
+			   strncasecmp(c->buf, "BDAT ", 5) == 0) {
+			char *size_end;
+
+			c->buf[len] = '\0';
+			c->bdat_left = strtoull(c->buf + 5, &size_end, 10);
+			c->bdat_last = strncasecmp(size_end, " LAST", 5) == 0;
+			c->in_bdat = 1;
 		} else if (len >= 4 && strncasecmp(c->buf, "QUIT", 4) == 0) {
 			reply(c, "221 2.0.0 bye\r\n");
 			return -1;
@@ -132,15 +185,21 @@ int main(int argc, char *argv[])
 	int i, n, lfd, epfd, one = 1;
 	ssize_t ret;
 
-	for (i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--countfile") == 0)
-			countfile = argv[i + 1];
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-chunking") == 0)
+			chunking = 0;
+		else if (i + 1 == argc)
+			break;
+		else if (strcmp(argv[i], "--countfile") == 0)
+			countfile = argv[++i];
 		else if (strcmp(argv[i], "--portfile") == 0)
-			portfile = argv[i + 1];
+			portfile = argv[++i];
+		else
+			break;
 	}
 	if (countfile == NULL || portfile == NULL || i != argc) {
-		fprintf(stderr, "usage: %s --countfile FILE --portfile FILE\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s --countfile FILE --portfile FILE "
+			"[--no-chunking]\n", argv[0]);
 		return 2;
 	}
 	countfd = open(countfile, O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -199,13 +258,16 @@ int main(int argc, char *argv[])
 				ev.data.ptr = c;
 				epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 				reply(c, "220 count-sink ESMTP\r\n");
+				flush_replies(c);
 				continue;
 			}
 			ret = read(c->fd, c->buf + c->used,
 				   sizeof(c->buf) - c->used);
 			if (ret > 0) {
 				c->used += ret;
-				if (process(c) == 0)
+				ret = process(c);
+				flush_replies(c);
+				if (ret == 0)
 					continue;
 			} else if (ret < 0 && errno == EINTR) {
 				continue;

@@ -8,9 +8,12 @@ harness' SMTP sink, which parses and stores every message with two fsyncs
 (about 1.5 ms of CPU per receipt in Python): a real relay runs on another
 host, and the load case has two CPUs for the client, both Dovecot instances
 and the relay. The module's receipts are still counted and checked against
-its decision events. It offers PIPELINING, as Postfix and Exim do by
-default (Dovecot's SMTP client then sends MAIL, RCPT and DATA together),
-and no CHUNKING or STARTTLS: the data goes in one DATA.
+its decision events. Like Postfix and Exim by default, it offers
+PIPELINING and CHUNKING (Dovecot's SMTP client then sends MAIL, RCPT and
+the message in one BDAT together) and answers pipelined commands together,
+in one write when the input at hand is used up; --no-chunking leaves
+CHUNKING out (the message then goes in one DATA after the 354). No
+STARTTLS.
 
 CountingSink is the part of rrharness.SmtpSink's interface that the load
 case uses (start, stop, pid, port, address, messages, clear). It runs
@@ -31,19 +34,48 @@ END_OF_DATA = b"\r\n.\r\n"
 
 
 class SmtpCounter(asyncio.Protocol):
-    def __init__(self, countfd):
+    def __init__(self, countfd, chunking=True):
         self.countfd = countfd
+        self.chunking = chunking
         self.buf = b""
         self.in_data = False
+        # BDAT: bytes of the current chunk still to come, and whether it
+        # is the LAST one
+        self.bdat_left = None
+        self.bdat_last = False
         self.transport = None
+        self.out = []
 
     def connection_made(self, transport):
         self.transport = transport
         transport.write(b"220 count-sink ESMTP\r\n")
 
+    def count(self):
+        os.write(self.countfd, b".")
+        self.out.append(b"250 2.0.0 counted\r\n")
+
     def data_received(self, data):
         self.buf += data
+        self.process()
+        # the replies to what this read brought, in one write
+        if self.out and not self.transport.is_closing():
+            self.transport.write(b"".join(self.out))
+        self.out = []
+
+    def process(self):
         while True:
+            if self.bdat_left is not None:
+                taken = min(len(self.buf), self.bdat_left)
+                self.buf = self.buf[taken:]
+                self.bdat_left -= taken
+                if self.bdat_left > 0:
+                    return
+                self.bdat_left = None
+                if self.bdat_last:
+                    self.count()
+                else:
+                    self.out.append(b"250 2.0.0 chunk ok\r\n")
+                continue
             if self.in_data:
                 i = self.buf.find(END_OF_DATA)
                 if i == -1:
@@ -52,8 +84,7 @@ class SmtpCounter(asyncio.Protocol):
                     return
                 self.buf = self.buf[i + len(END_OF_DATA):]
                 self.in_data = False
-                os.write(self.countfd, b".")
-                self.transport.write(b"250 2.0.0 counted\r\n")
+                self.count()
                 continue
             i = self.buf.find(b"\r\n")
             if i == -1:
@@ -61,31 +92,39 @@ class SmtpCounter(asyncio.Protocol):
             line, self.buf = self.buf[:i], self.buf[i + 2:]
             verb = line[:4].upper()
             if verb == b"EHLO":
-                # PIPELINING, as Postfix and Exim offer by default
-                self.transport.write(b"250-count-sink\r\n250 PIPELINING\r\n")
+                # as Postfix and Exim offer by default
+                self.out.append(b"250-count-sink\r\n250-PIPELINING\r\n"
+                                b"250 CHUNKING\r\n" if self.chunking else
+                                b"250-count-sink\r\n250 PIPELINING\r\n")
             elif verb == b"HELO":
-                self.transport.write(b"250 count-sink\r\n")
+                self.out.append(b"250 count-sink\r\n")
+            elif self.chunking and line[:5].upper() == b"BDAT ":
+                words = line.split()
+                self.bdat_left = int(words[1])
+                self.bdat_last = len(words) > 2 and words[2].upper() == b"LAST"
             elif verb == b"DATA":
                 self.in_data = True
                 # the CRLF that ended the DATA line may be the one before
                 # the terminating dot (an empty message)
                 self.buf = b"\r\n" + self.buf
-                self.transport.write(b"354 go ahead\r\n")
+                self.out.append(b"354 go ahead\r\n")
             elif verb == b"QUIT":
-                self.transport.write(b"221 2.0.0 bye\r\n")
+                self.transport.write(b"".join(self.out) +
+                                     b"221 2.0.0 bye\r\n")
+                self.out = []
                 self.transport.close()
                 return
             else:
                 # MAIL, RCPT, RSET, NOOP
-                self.transport.write(b"250 2.0.0 ok\r\n")
+                self.out.append(b"250 2.0.0 ok\r\n")
 
 
 async def serve(args):
     countfd = os.open(args.countfile,
                       os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SmtpCounter(countfd),
-                                      "127.0.0.1", 0)
+    server = await loop.create_server(
+        lambda: SmtpCounter(countfd, not args.no_chunking), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     tmp = args.portfile + ".tmp"
     with open(tmp, "w") as f:
@@ -98,8 +137,9 @@ async def serve(args):
 
 
 class CountingSink:
-    def __init__(self, directory):
+    def __init__(self, directory, chunking=True):
         self.directory = os.path.abspath(directory)
+        self.chunking = chunking
         self.countfile = os.path.join(self.directory, "count")
         self.portfile = os.path.join(self.directory, "port")
         self.proc = None
@@ -132,7 +172,8 @@ class CountingSink:
                 os.unlink(path)
         self.proc = subprocess.Popen(
             self._command() +
-            ["--countfile", self.countfile, "--portfile", self.portfile],
+            ["--countfile", self.countfile, "--portfile", self.portfile] +
+            ([] if self.chunking else ["--no-chunking"]),
             stdin=subprocess.DEVNULL, start_new_session=True,
             close_fds=True)
         self.pid = self.proc.pid
@@ -181,6 +222,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--countfile", required=True)
     p.add_argument("--portfile", required=True)
+    p.add_argument("--no-chunking", action="store_true",
+                   help="offer no CHUNKING (BDAT)")
     asyncio.run(serve(p.parse_args()))
 
 

@@ -495,7 +495,8 @@ class Bench:
         if args.light_sink:
             # counts receipts and keeps nothing (the load case only)
             self.sink = count_sink.CountingSink(
-                os.path.join(args.workdir, "sink")).start()
+                os.path.join(args.workdir, "sink"),
+                chunking=not args.sink_no_chunking).start()
         else:
             self.sink = rr.SmtpSink(
                 os.path.join(args.workdir, "sink")).start()
@@ -1476,6 +1477,10 @@ def main():
                    "relay: it counts the receipts and keeps nothing, so "
                    "that it takes little of the CPUs the client and the "
                    "server share with it (needs --only load)")
+    p.add_argument("--sink-no-chunking", action="store_true",
+                   help="with --light-sink: the relay offers no CHUNKING "
+                   "(Postfix and Exim do by default), so the receipts go "
+                   "in DATA after the relay's 354")
     p.add_argument("--load-stock-marked", action="store_true",
                    help="the load case with stock's messages that ask for "
                    "a receipt saved with $MDNSent before the round, as "
@@ -1517,6 +1522,8 @@ def main():
     if args.light_sink and parts != ["load"]:
         p.error("--light-sink: only with --only load (the other cases read "
                 "the receipts the sink keeps)")
+    if args.sink_no_chunking and not args.light_sink:
+        p.error("--sink-no-chunking: only with --light-sink")
     own_workdir = args.workdir is None
     if own_workdir:
         args.workdir = tempfile.mkdtemp(prefix="readreceipt-bench-",
@@ -1575,8 +1582,10 @@ def main():
             json.dump({"facts": facts, "args": vars(args),
                        "samples": bench.samples}, f, indent=1)
     facts.append(("nice level of the SMTP sink", str(args.sink_nice)))
-    facts.append(("SMTP sink", "bench/%s (counts, keeps nothing)"
-                  % bench.sink.kind if args.light_sink else
+    facts.append(("SMTP sink", "bench/%s (counts, keeps nothing; %s)"
+                  % (bench.sink.kind,
+                     "PIPELINING" if args.sink_no_chunking else
+                     "PIPELINING, CHUNKING") if args.light_sink else
                   "the test harness' (parses and stores each message)"))
     facts.append(("events exported as JSON", "no" if args.no_event_export
                   else "yes (the harness' test aid)"))
