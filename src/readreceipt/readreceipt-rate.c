@@ -106,12 +106,13 @@ static off_t readreceipt_rate_file_size(const char *path)
 	return stat(path, &st) < 0 ? 0 : st.st_size;
 }
 
-/* TRUE when a file of lines lines (one more about to be appended) is to
-   be compacted. */
+/* TRUE when a file of lines lines (count more about to be appended) is
+   to be compacted. */
 static bool
-readreceipt_rate_compact_due(uint64_t lines, unsigned int max_per_hour)
+readreceipt_rate_compact_due(uint64_t lines, unsigned int count,
+			     unsigned int max_per_hour)
 {
-	return lines + 1 > 2 * (uint64_t)max_per_hour +
+	return lines + count > 2 * (uint64_t)max_per_hour +
 		READRECEIPT_RATE_COMPACT_SLACK;
 }
 
@@ -152,30 +153,38 @@ readreceipt_rate_compact(const char *path, unsigned int max_per_hour,
 }
 
 int readreceipt_rate_add(struct mail_user *user, unsigned int max_per_hour,
-			 time_t now, const char **error_r)
+			 time_t now, unsigned int count, const char **error_r)
 {
 	struct readreceipt_rate_file file;
-	const char *path, *line;
+	const char *path;
+	string_t *lines;
 	uint64_t t = now;
+	unsigned int i;
 	off_t size;
 
-	if (max_per_hour == 0 || (path = readreceipt_rate_path(user)) == NULL)
+	if (max_per_hour == 0 || count == 0 ||
+	    (path = readreceipt_rate_path(user)) == NULL)
 		return 0;
 	size = readreceipt_rate_file_size(path);
 	if (size > READRECEIPT_RATE_FILE_MAX ||
 	    readreceipt_rate_compact_due((uint64_t)size /
-					 READRECEIPT_RATE_LINE_SIZE,
+					 READRECEIPT_RATE_LINE_SIZE, count,
 					 max_per_hour)) {
 		/* a compaction may be due: count the lines */
 		readreceipt_rate_read(path, now, &file);
 		if (file.truncated ||
-		    readreceipt_rate_compact_due(file.lines, max_per_hour)) {
-			array_push_back(&file.times, &t);
+		    readreceipt_rate_compact_due(file.lines, count,
+						 max_per_hour)) {
+			for (i = 0; i < count; i++)
+				array_push_back(&file.times, &t);
 			return readreceipt_rate_compact(path, max_per_hour,
 							&file, error_r);
 		}
 	}
-	line = t_strdup_printf("%llu\n", (unsigned long long)t);
-	return readreceipt_outbox_append_file(path, line, strlen(line),
-					      error_r);
+	/* one append for all of them */
+	lines = t_str_new(count * READRECEIPT_RATE_LINE_SIZE + 1);
+	for (i = 0; i < count; i++)
+		str_printfa(lines, "%llu\n", (unsigned long long)t);
+	return readreceipt_outbox_append_file(path, str_data(lines),
+					      str_len(lines), error_r);
 }

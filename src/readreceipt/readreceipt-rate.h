@@ -16,8 +16,9 @@ struct mail_user;
    it must never stop receipts for good. */
 int readreceipt_rate_check(struct mail_user *user, unsigned int max_per_hour,
 			   time_t now);
-/* Count a receipt sent at now. Returns 0, or -1 with *error_r. */
+/* Count count receipts sent at now (one append for all). Returns 0, or
+   -1 with *error_r. */
 int readreceipt_rate_add(struct mail_user *user, unsigned int max_per_hour,
-			 time_t now, const char **error_r);
+			 time_t now, unsigned int count, const char **error_r);
 
 #endif

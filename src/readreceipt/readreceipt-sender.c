@@ -44,11 +44,18 @@
    stale (readreceipt_submission_timeout + 5 s) instead of owed. */
 #define READRECEIPT_SENDER_MAX_CLAIMS 8
 /* The record of a receipt the relay accepted is marked done together with
-   the next one's when that one, claimed a moment ago, leaves right after
-   it on the same connection: one lock and one commit for a row of
-   receipts. Only while the first of the row was claimed at most this long
-   ago, so that every record is marked done within the submission timeout
-   of the last send plus this, before its claim could turn stale
+   those of the receipts that follow it within this many milliseconds: one
+   lock, one commit and one append to the hourly counter for a row of
+   receipts instead of one each, which is most of what a receipt costs
+   beside the SMTP exchange. Meanwhile `doveadm readreceipt list` shows it
+   as being sent, and a process killed in that moment leaves a claim that
+   is sent again once stale (at most one duplicate, with the same
+   Message-ID). */
+#define READRECEIPT_SENDER_RECORD_DELAY_MSECS 500
+/* At most this many records wait, and only while the first of them was
+   claimed at most READRECEIPT_SENDER_RECORD_DEFER_MSECS ago, so that
+   every record is marked done within the submission timeout of the last
+   send plus this, before its claim could turn stale
    (readreceipt_submission_timeout + 5 s). */
 #define READRECEIPT_SENDER_RECORD_DEFER_MSECS 2000
 
@@ -129,6 +136,8 @@ struct readreceipt_sender {
 	ARRAY(struct readreceipt_job *) sent;
 	struct timeout *to_run;
 	struct timeout *to_retry;
+	/* marks the records in sent done */
+	struct timeout *to_record;
 	bool scan:1;
 };
 
@@ -397,7 +406,7 @@ readreceipt_jobs_record(struct readreceipt_job *const *jobs,
 	struct file_lock *lock;
 	struct mailbox *box;
 	const char *error;
-	unsigned int i, j, k;
+	unsigned int i, j, k, sent = 0;
 	uint32_t seq;
 	int ret;
 
@@ -420,12 +429,8 @@ readreceipt_jobs_record(struct readreceipt_job *const *jobs,
 			if (readreceipt_outbox_view_get(view, box, job->uid,
 							&rec) <= 0)
 				continue;
-			if (job->status == 1 &&
-			    readreceipt_rate_add(job->user, set->max_per_hour,
-						 ioloop_time, &error) < 0) {
-				e_error(job->ruser->event, "Failed to count "
-					"the receipt: %s", error);
-			}
+			if (job->status == 1)
+				sent++;
 			/* the record is all that is written: no mail needed */
 			if (!mail_index_lookup_seq(t->view, job->uid, &seq))
 				continue;
@@ -442,6 +447,11 @@ readreceipt_jobs_record(struct readreceipt_job *const *jobs,
 			for (k = i; k < j; k++)
 				readreceipt_job_record_failed(jobs[k], error);
 		}
+	}
+	if (readreceipt_rate_add(jobs[0]->user, set->max_per_hour,
+				 ioloop_time, sent, &error) < 0) {
+		e_error(jobs[0]->ruser->event, "Failed to count the "
+			"receipts: %s", error);
 	}
 	readreceipt_outbox_unlock(&lock);
 }
@@ -688,6 +698,7 @@ readreceipt_sender_record(struct readreceipt_sender *sender,
 
 	if (last != NULL)
 		array_push_back(&sender->sent, &last);
+	timeout_remove(&sender->to_record);
 	if (array_count(&sender->sent) == 0)
 		return status;
 	T_BEGIN {
@@ -721,49 +732,65 @@ readreceipt_sender_record(struct readreceipt_sender *sender,
 	return status;
 }
 
-/* TRUE when the record of job, which the relay accepted, may wait to be
-   marked done with the next receipt's: one claimed a moment ago that
-   leaves at once (READRECEIPT_SENDER_RECORD_DEFER_MSECS). The hourly
-   limit must leave room for it and for every receipt not yet counted. */
-static bool
-readreceipt_sender_may_defer(struct readreceipt_sender *sender,
-			     const struct readreceipt_job *job)
+/* How many milliseconds the record of job, which the relay accepted, may
+   wait to be marked done with those of the receipts after it (see
+   READRECEIPT_SENDER_RECORD_DELAY_MSECS), 0 when it is marked at once.
+   The hourly limit must leave room for it and for every receipt not yet
+   counted. */
+static unsigned int
+readreceipt_sender_record_delay(struct readreceipt_sender *sender,
+				const struct readreceipt_job *job)
 {
 	unsigned int max_per_hour = sender->ruser->set->max_per_hour;
 	unsigned int uncounted = array_count(&sender->sent) + 1;
-	const struct readreceipt_sender_item *next;
 	const struct timeval *first;
+	long long waited;
 
-	if (job->status != 1 || uncounted >= READRECEIPT_SENDER_MAX_CLAIMS ||
-	    array_count(&sender->queue) == 0)
-		return FALSE;
-	next = array_front(&sender->queue);
-	if (next->claim == NULL ||
-	    timeval_diff_msecs(&ioloop_timeval, &next->claim->claimed_at) >
-	    READRECEIPT_SENDER_CLAIM_FRESH_MSECS)
-		return FALSE;
+	if (job->status != 1 || uncounted >= READRECEIPT_SENDER_MAX_CLAIMS)
+		return 0;
 	first = array_count(&sender->sent) > 0 ?
 		&(*array_front(&sender->sent))->claimed_at : &job->claimed_at;
-	if (timeval_diff_msecs(&ioloop_timeval, first) >
-	    READRECEIPT_SENDER_RECORD_DEFER_MSECS)
-		return FALSE;
-	return max_per_hour == 0 ||
-		(max_per_hour > uncounted &&
-		 readreceipt_rate_check(sender->user, max_per_hour - uncounted,
-					ioloop_time) != 0);
+	waited = timeval_diff_msecs(&ioloop_timeval, first);
+	if (waited >= READRECEIPT_SENDER_RECORD_DEFER_MSECS)
+		return 0;
+	if (max_per_hour != 0 &&
+	    (max_per_hour <= uncounted ||
+	     readreceipt_rate_check(sender->user, max_per_hour - uncounted,
+				    ioloop_time) == 0))
+		return 0;
+	return I_MIN(READRECEIPT_SENDER_RECORD_DELAY_MSECS,
+		     READRECEIPT_SENDER_RECORD_DEFER_MSECS - waited);
+}
+
+static void readreceipt_sender_record_sent(struct readreceipt_sender *sender);
+
+static void readreceipt_sender_record_timeout(struct readreceipt_sender *sender)
+{
+	if (sender->job != NULL) {
+		/* the receipt at the relay keeps the connection */
+		(void)readreceipt_sender_record(sender, NULL);
+	} else {
+		readreceipt_sender_record_sent(sender);
+	}
 }
 
 static void readreceipt_sender_job_done(struct readreceipt_sender *sender)
 {
 	struct readreceipt_job *job = sender->job;
+	unsigned int delay;
 	int status;
 
 	sender->job = NULL;
 	if (job->send != NULL)
 		readreceipt_send_abort(&job->send);
-	if (readreceipt_sender_may_defer(sender, job)) {
+	delay = readreceipt_sender_record_delay(sender, job);
+	if (delay > 0) {
 		/* the connection stays this sender's for the next one */
 		array_push_back(&sender->sent, &job);
+		if (sender->to_record == NULL) {
+			sender->to_record = timeout_add(delay,
+				readreceipt_sender_record_timeout, sender);
+		}
 		readreceipt_sender_kick(sender);
 		return;
 	}
@@ -922,6 +949,11 @@ static void readreceipt_sender_run(struct readreceipt_sender *sender)
 			&job->recipients, job->mdn,
 			(readreceipt_send_callback_t *)
 			readreceipt_sender_job_callback, job);
+		return;
+	}
+	if (sender->to_record != NULL) {
+		/* the records of the receipts sent wait for the ones that
+		   may follow them; the connection stays this sender's */
 		return;
 	}
 	readreceipt_sender_record_sent(sender);

@@ -512,6 +512,44 @@ def test_a_row_of_claims_ends_with_the_session(doveadm, new_user,
     assert len(slow.messages()) == 6
 
 
+def test_receipts_a_moment_apart_are_each_recorded_once(doveadm, new_user,
+                                                       make_sink):
+    """Messages opened a tenth of a second apart, the relay answering at
+    once: each receipt leaves as soon as its command has answered, and the
+    records of those the relay accepted within half a second are marked
+    done together afterwards. Each still gets one receipt, one `sent`
+    event with its trigger, and one line in the hourly counter; nothing is
+    left owed or claimed."""
+    relay_sink = make_sink()
+    user = new_user(readreceipt_submission_host=relay_sink.address,
+                    readreceipt_max_per_hour=100, **AUTO)
+    mids = [user.deliver(subject="paced %d" % i) for i in range(5)]
+    start = int(time.time())
+    conn = user.imap()
+    try:
+        for seq in range(1, 6):
+            fetch_body(conn, str(seq))
+            time.sleep(0.1)
+        for mid in mids:
+            line, _ = wait_for_decision(user, mid, "sent")
+            assert line["trigger"] == "open", line
+            assert_one_receipt(user, mid, sink=relay_sink)
+        assert owed(user) == []
+    finally:
+        conn.logout()
+    for mid in mids:
+        assert [d["decision"] for d in decisions_for(user, mid)] == [
+            "sent"], decisions_for(user, mid)
+    counter = os.path.join(user.dovecot.home(user.name), "Maildir",
+                           "dovecot-readreceipt.rate")
+    with open(counter) as f:
+        times = [int(t) for t in f.read().split()]
+    assert len(times) == 5, times
+    assert all(start <= t <= time.time() for t in times), times
+    assert flush(user) == 0
+    assert len(relay_sink.messages()) == 5
+
+
 def cached_header_fields(user):
     """Header fields whose caching decision in the user's INBOX index is
     not "no" (doveadm dump): Dovecot caches them for every message."""

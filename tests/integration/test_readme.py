@@ -817,11 +817,15 @@ def check_imap(block, readme):
             d = [x for x in readme.dc.decision_lines(user.name, offset)
                  if x.get("uid") == str(uid)]
             if '"send"' in line:
-                assert d and d[-1]["decision"] in ("sent", "queued"), d
+                # the event follows the relay's answer, when the record
+                # is marked done
                 wait_until(lambda: [x for x in readme.dc.decision_lines(
                     user.name, offset) if x.get("uid") == str(uid) and
                     x["decision"] == "sent"], scaled(5),
                     what="the receipt of UID %d" % uid)
+                d = [x for x in readme.dc.decision_lines(user.name, offset)
+                     if x.get("uid") == str(uid)]
+                assert [x["decision"] for x in d] == ["sent"], d
             else:
                 assert all(x["decision"] != "sent" for x in d), d
     finally:
