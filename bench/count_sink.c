@@ -123,8 +123,9 @@ static int process(struct conn *c)
 			return c->used == sizeof(c->buf) ? -1 : 0;
 		len = p - c->buf;
 		if (len >= 4 && strncasecmp(c->buf, "EHLO", 4) == 0) {
-			/* PIPELINING, as Postfix and Exim offer by default:
-			   a client sends MAIL, RCPT and DATA in one go */
+			/* as Postfix and Exim offer by default: a client
+			   sends MAIL, RCPT and BDAT LAST with the message (or
+			   MAIL, RCPT and DATA) in one go */
 			reply(c, chunking ?
 			      "250-count-sink\r\n250-PIPELINING\r\n"
 			      "250 CHUNKING\r\n" :

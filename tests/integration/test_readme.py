@@ -814,19 +814,20 @@ def check_imap(block, readme):
                 assert left is not None, "%s removed the entry" % sent
                 continue
             assert left is None, "%s left the entry" % sent
-            d = [x for x in readme.dc.decision_lines(user.name, offset)
-                 if x.get("uid") == str(uid)]
+
+            def decisions():
+                return [x for x in readme.dc.decision_lines(
+                    user.name, offset) if x.get("uid") == str(uid)]
             if '"send"' in line:
                 # the event follows the relay's answer, when the record
                 # is marked done
-                wait_until(lambda: [x for x in readme.dc.decision_lines(
-                    user.name, offset) if x.get("uid") == str(uid) and
-                    x["decision"] == "sent"], scaled(5),
-                    what="the receipt of UID %d" % uid)
-                d = [x for x in readme.dc.decision_lines(user.name, offset)
-                     if x.get("uid") == str(uid)]
+                wait_until(lambda: any(x["decision"] == "sent"
+                                       for x in decisions()), scaled(5),
+                           what="the receipt of UID %d" % uid)
+                d = decisions()
                 assert [x["decision"] for x in d] == ["sent"], d
             else:
+                d = decisions()
                 assert all(x["decision"] != "sent" for x in d), d
     finally:
         client.close()
